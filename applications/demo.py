@@ -1,0 +1,228 @@
+"""Organisations for the 33 entities, and (with --demo) demo organisations, accounts and applications.
+
+Demo applications are created through the real services (submit, review, recommend, decide), so their events,
+ledger entries and notices are exactly what the portal would produce.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from funding.models import District, LineRule, OrganisationKind as K
+
+from . import services
+from .models import Application, CostItem, Membership, Organisation, PlanYear, Role
+from .workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
+
+DEMO_PASSWORD = "wir-demo-2026"
+DEMO_YEAR = 2027  # the year now open for applications (deadline 31.12.2026)
+PAST_YEAR = 2026
+
+
+def seed_entity_organisations() -> None:
+    """One verified applicant organisation per Landkreis / city, linked to its District."""
+    now = timezone.now()
+    for district in District.objects.select_related("landkreis").all():
+        if Organisation.objects.filter(entity=district).exists():
+            continue
+        slug = slugify(district.name.replace("ß", "ss"))
+        Organisation.objects.create(
+            name=district.name, kind=district.kind, district=district, entity=district,
+            regierungsbezirk=district.regierungsbezirk, city=district.name.replace("Landkreis ", ""),
+            email=f"wir-{slug}@kommunen.invalid", non_profit=False, verified_at=now,
+        )
+
+
+def _user(email: str, *, first: str, last: str, staff: bool = False, superuser: bool = False):
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=email, defaults={"email": email, "first_name": first, "last_name": last,
+                                  "is_staff": staff or superuser, "is_superuser": superuser},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _member(user, organisation, role):
+    Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+
+
+def _rule(code: str, year: int) -> LineRule:
+    return LineRule.objects.select_related("line", "programme_year").get(line__code=code, programme_year__year=year)
+
+
+def _application(*, organisation, user, code, year, title, purpose, details, costs, income, months=(1, 12)):
+    rule = _rule(code, year)
+    app = Application.objects.create(
+        organisation=organisation, rule=rule, title=title, purpose=purpose, details=details,
+        period_start=datetime.date(year, months[0], 1), period_end=datetime.date(year, months[1], 28 if months[1] == 2 else 30),
+        contact_name=user.get_full_name(), contact_email=user.email, created_by=user,
+    )
+    for category, description, amount in costs:
+        CostItem.objects.create(application=app, year=year, category=category, description=description,
+                                amount=Decimal(amount))
+    PlanYear.objects.create(application=app, year=year, **{k: Decimal(v) for k, v in income.items()})
+    services.plan_totals_refresh(application=app)
+    return app
+
+
+def _attach_required(app, user) -> None:
+    """Demo attachments: a small real PDF per required kind."""
+    from django.core.files.base import ContentFile
+
+    from .uploads import attachment_store
+
+    for kind in app.rule.required_attachments:
+        attachment_store(application=app, user=user, kind=kind,
+                         upload=ContentFile(_DEMO_PDF, name=f"{kind}.pdf"), check_editable=False)
+
+
+_DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@transaction.atomic
+def seed_demo() -> None:
+    if Application.objects.filter(title__startswith="[Demo]").exists():
+        return  # idempotent: demo data exists
+    giessen_org = Organisation.objects.get(entity__name="Landkreis Gießen")
+    frankfurt_org = Organisation.objects.get(entity__name="Frankfurt am Main")
+    verein_org, _ = Organisation.objects.get_or_create(
+        name="Demo: Interkultureller Verein Brücke e. V.",
+        defaults={"kind": K.MIGRANTENORGANISATION, "district": District.objects.get(name="Marburg"),
+                  "regierungsbezirk": "Gießen", "street": "Universitätsstraße 7", "postcode": "35037",
+                  "city": "Marburg", "email": "vorstand@bruecke-demo.invalid", "non_profit": True,
+                  "register_number": "VR 1234 (AG Marburg)", "iban": "DE89370400440532013000",
+                  "account_holder": "Interkultureller Verein Brücke e. V.", "verified_at": timezone.now()},
+    )
+    traeger_org, _ = Organisation.objects.get_or_create(
+        name="Demo: Caritasverband Kassel (Träger)",
+        defaults={"kind": K.KIRCHLICHER_TRAEGER, "district": District.objects.get(name="Kassel"),
+                  "regierungsbezirk": "Kassel", "street": "Die Freiheit 2", "postcode": "34117", "city": "Kassel",
+                  "email": "integration@caritas-demo.invalid", "non_profit": True,
+                  "iban": "DE02120300000000202051", "verified_at": timezone.now()},
+    )
+    for org, street, postcode, iban in (
+        (giessen_org, "Riversplatz 1–9", "35394", "DE02500105170137075030"),
+        (frankfurt_org, "Römerberg 23", "60311", "DE02100500000054540402"),
+    ):
+        org.street, org.postcode, org.iban = street, postcode, iban
+        org.save()
+
+    giessen = _user("giessen@demo.wir", first="Greta", last="Gießen-Demo")
+    frankfurt = _user("frankfurt@demo.wir", first="Felix", last="Frankfurt-Demo")
+    verein = _user("verein@demo.wir", first="Vera", last="Verein-Demo")
+    vorstand = _user("vorstand@demo.wir", first="Volkan", last="Vorstand-Demo")
+    caritas = _user("traeger@demo.wir", first="Theo", last="Träger-Demo")
+    sb = _user("sachbearbeitung@demo.wir", first="Sabine", last="Sachbearbeitung", staff=True)
+    bw = _user("bewilligung@demo.wir", first="Bernd", last="Bewilligung", staff=True)
+    hh = _user("haushalt@demo.wir", first="Hanna", last="Haushalt", staff=True)
+    _user("admin@demo.wir", first="Ada", last="Admin", superuser=True)
+    sb.groups.add(Group.objects.get(name=STAFF_GROUPS[Actor.SACHBEARBEITUNG]))
+    bw.groups.add(Group.objects.get(name=STAFF_GROUPS[Actor.BEWILLIGUNG]))
+    hh.groups.add(Group.objects.get(name=HAUSHALT_GROUP))
+    _member(giessen, giessen_org, Role.SIGNATORY)
+    _member(frankfurt, frankfurt_org, Role.SIGNATORY)
+    _member(verein, verein_org, Role.MEMBER)
+    _member(vorstand, verein_org, Role.ADMIN)
+    _member(caritas, traeger_org, Role.ADMIN)
+
+    fm_costs = [("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "68000.00")]
+    fm_income = {"own_funds": "18000.00", "requested_grant": "50000.00"}
+
+    def run(app, user, *steps):
+        """Walk an application through the workflow with the matching actors."""
+        for step, kwargs in steps:
+            if step == "submit":
+                _attach_required(app, user)
+                services.application_submit(application=app, user=user, today=app.rule.deadline)
+            elif step == "start_review":
+                services.application_start_review(application=app, user=sb)
+            elif step == "request_changes":
+                services.application_request_changes(application=app, user=sb, **kwargs)
+            elif step == "recommend":
+                services.application_recommend(application=app, user=sb, **kwargs)
+            else:
+                services.application_decide(application=app, user=bw, action=step, **kwargs)
+            app.refresh_from_db()
+
+    # --- Last year (2026): decided applications -------------------------------------------------------------
+    app = _application(organisation=giessen_org, user=giessen, code="fallmanagement", year=PAST_YEAR,
+                       title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026",
+                       purpose="Fallmanagement für Geflüchtete in den Gemeinden des Landkreises.",
+                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
+                       costs=fm_costs, income=fm_income)
+    run(app, giessen, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
+        ("approve", {}))
+    app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=PAST_YEAR,
+                       title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026",
+                       purpose="Fallmanagement für Geflüchtete in den Frankfurter Stadtteilen.",
+                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
+                       costs=fm_costs, income=fm_income)
+    run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "partial"}),
+        ("partially_approve", {"amount": Decimal("40000.00"),
+                               "reasons": "Die Stelle wird erst ab März 2026 besetzt; gefördert werden 10 Monate."}))
+    app = _application(organisation=verein_org, user=vorstand, code="migrantenorganisationen", year=PAST_YEAR,
+                       title="[Demo] Brücke – Elterncafé und Vereinsbüro 2026",
+                       purpose="Mikroprojekt Elterncafé und ein Minijob für die Vereinsverwaltung.",
+                       details={"micro_project": "3000.00", "minijob": "7200.00"},
+                       costs=[("material", "Elterncafé: Material und Raummiete", "3000.00"),
+                              ("personnel", "Minijob Vereinsbüro (12 × 600 €)", "7200.00")],
+                       income={"requested_grant": "10200.00"})
+    run(app, vorstand, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "reject"}),
+        ("reject", {"reasons": "Die Abstimmung mit dem örtlichen Integrationsbüro wurde nicht nachgewiesen."}))
+
+    # --- This year's round (2027): open applications in several states -----------------------------------------
+    _application(organisation=giessen_org, user=giessen, code="koordination", year=DEMO_YEAR,
+                 title="[Demo] WIR-Koordination Landkreis Gießen 2027",
+                 purpose="Fortführung der WIR-Koordinationsstelle: kommunale Integrationsstrategie, Netzwerke.",
+                 details={"posts": "1.0", "pay_group": "E 11"},
+                 costs=[("personnel", "WIR-Koordination, 1,0 VZÄ, E 11 TVöD", "72000.00")],
+                 income={"own_funds": "12000.00", "requested_grant": "60000.00"})
+    app = _application(organisation=giessen_org, user=giessen, code="fallmanagement", year=DEMO_YEAR,
+                       title="[Demo] WIR-Fallmanagement Landkreis Gießen 2027",
+                       purpose="Fortführung des Fallmanagements für Geflüchtete.",
+                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{DEMO_YEAR}-01-01"},
+                       costs=fm_costs, income=fm_income)
+    run(app, giessen, ("submit", {}))
+    app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=DEMO_YEAR,
+                       title="[Demo] WIR-Fallmanagement Frankfurt am Main 2027",
+                       purpose="Fallmanagement für Geflüchtete, angesiedelt beim Jugend- und Sozialamt.",
+                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{DEMO_YEAR}-01-01"},
+                       costs=fm_costs, income=fm_income)
+    run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}))
+    app = _application(organisation=frankfurt_org, user=frankfurt, code="lotsen", year=DEMO_YEAR,
+                       title="[Demo] Integrationslotsen Frankfurt-Nord 2027",
+                       purpose="12 ehrenamtliche Lotsinnen und Lotsen begleiten Neuzugewanderte zu Ämtern.",
+                       details={"coordinating_lotsen": 2, "other_lotsen": 10, "hours": 3000, "qualification_courses": 1},
+                       costs=[("allowances", "Aufwandsentschädigung 3.000 Std. × 5 €", "15000.00"),
+                              ("qualification", "Qualifizierungskurs", "1500.00")],
+                       income={"own_funds": "1500.00", "requested_grant": "15000.00"})
+    run(app, frankfurt, ("submit", {}), ("start_review", {}))
+    app = _application(organisation=verein_org, user=vorstand, code="migrantenorganisationen", year=DEMO_YEAR,
+                       title="[Demo] Brücke – Hausaufgabenhilfe und Vereinsbüro 2027",
+                       purpose="Mikroprojekt Hausaufgabenhilfe; Minijob für Vereinsverwaltung und Öffentlichkeitsarbeit.",
+                       details={"micro_project": "3000.00", "minijob": "7200.00"},
+                       costs=[("material", "Hausaufgabenhilfe: Lernmaterial", "3000.00"),
+                              ("personnel", "Minijob Vereinsbüro (12 × 600 €)", "7200.00")],
+                       income={"requested_grant": "10200.00"})
+    run(app, vorstand, ("submit", {}), ("start_review", {}),
+        ("request_changes", {"message": "Bitte reichen Sie die Bestätigung der Abstimmung mit dem Integrationsbüro "
+                                        "der Stadt Marburg nach."}))
+    _application(organisation=traeger_org, user=caritas, code="mitsprache", year=DEMO_YEAR,
+                 title="[Demo] MitSprache – Deutschkurs mit Kinderbetreuung Kassel-Nord",
+                 purpose="Zwei Deutschkurse à 300 UE für geflüchtete Frauen mit Kinderbetreuung.",
+                 details={"courses": 2, "units_per_course": 300, "childcare_units": 400, "location": "Kassel-Nord",
+                          "cooperating_municipality": "Stadt Kassel"},
+                 costs=[("fees", "Lehrkräfte 600 UE × 40 €", "24000.00"),
+                        ("childcare", "Kinderbetreuung 400 UE × 8 €", "3200.00")],
+                 income={"requested_grant": "27200.00"})

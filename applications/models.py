@@ -1,0 +1,458 @@
+"""Organisations, memberships, applications with their financing plans, attachments, events, messages, notices."""
+
+import hashlib
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from funding.models import AttachmentKind, District, FinancingType, LineRule, OrganisationKind, Regierungsbezirk
+
+from .workflow import Status
+
+
+def validate_iban(value: str) -> None:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        IBAN(value)
+    except SchwiftyException as exc:
+        raise ValidationError("Diese IBAN ist ungültig. Bitte prüfen Sie Länderkennung, Prüfziffer und Länge.") from exc
+
+
+class Organisation(models.Model):
+    name = models.CharField("Name", max_length=200)
+    kind = models.CharField("Art", max_length=30, choices=OrganisationKind.choices, db_index=True)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations",
+        verbose_name="Landkreis / Stadt", help_text="Sitz der Organisation (bestimmt u. a. das Verwaltungsgericht)",
+    )
+    entity = models.OneToOneField(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="entity_organisation",
+        verbose_name="Gebietskörperschaft", help_text="nur für die 33 Landkreise und Städte selbst",
+    )
+    regierungsbezirk = models.CharField("Regierungsbezirk", max_length=20, choices=Regierungsbezirk.choices, db_index=True)
+    street = models.CharField("Straße und Hausnummer", max_length=200, blank=True)
+    postcode = models.CharField("PLZ", max_length=5, blank=True)
+    city = models.CharField("Ort", max_length=100, blank=True)
+    email = models.EmailField("E-Mail (Kontakt)")
+    phone = models.CharField("Telefon", max_length=40, blank=True)
+    iban = models.CharField("IBAN", max_length=34, blank=True, validators=[validate_iban])
+    account_holder = models.CharField("Kontoinhaber", max_length=200, blank=True)
+    non_profit = models.BooleanField("Gemeinnützig anerkannt", default=False)
+    register_number = models.CharField("Vereinsregister-Nr.", max_length=60, blank=True)
+    inhabitants = models.PositiveIntegerField("Einwohnerzahl (Kommunen)", null=True, blank=True)
+    verified_at = models.DateTimeField("Geprüft am", null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Geprüft von"
+    )
+    created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Organisation"
+        verbose_name_plural = "Organisationen"
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def is_municipal(self) -> bool:
+        return self.kind in OrganisationKind.municipal()
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in [self.street, f"{self.postcode} {self.city}".strip()] if line]
+
+    def clean(self):
+        if self.iban:
+            self.iban = self.iban.replace(" ", "").upper()
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "Mitglied (Entwürfe bearbeiten)"
+    SIGNATORY = "signatory", "Zeichnungsberechtigt (einreichen)"
+    ADMIN = "admin", "Organisations-Administration"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("Rolle", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Mitgliedschaft"
+        verbose_name_plural = "Mitgliedschaften"
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def can_submit(self) -> bool:
+        return self.role in (Role.SIGNATORY, Role.ADMIN)
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An expiring, single-use invitation link; only the token's hash is stored."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("E-Mail")
+    role = models.CharField("Rolle", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("Gültig bis")
+    accepted_at = models.DateTimeField("Angenommen am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Einladung"
+        verbose_name_plural = "Einladungen"
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, _hash_token(token)
+
+    @classmethod
+    def find(cls, token: str):
+        return cls.objects.select_related("organisation").filter(token_hash=_hash_token(token)).first()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class Application(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications", verbose_name="Organisation")
+    rule = models.ForeignKey(LineRule, on_delete=models.PROTECT, related_name="applications", verbose_name="Förderbereich und Jahr")
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups", verbose_name="Vorjahresantrag"
+    )
+    status = models.CharField("Status", max_length=30, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    file_number = models.CharField("Aktenzeichen", max_length=40, unique=True, null=True, blank=True)
+    title = models.CharField("Titel des Vorhabens", max_length=200)
+    purpose = models.TextField("Zweck und Konzeption", blank=True)
+    target_group = models.TextField("Zielgruppe", blank=True)
+    period_start = models.DateField("Beginn", null=True, blank=True)
+    period_end = models.DateField("Ende", null=True, blank=True)
+    contact_name = models.CharField("Ansprechperson", max_length=200, blank=True)
+    contact_email = models.EmailField("E-Mail der Ansprechperson", blank=True)
+    contact_phone = models.CharField("Telefon der Ansprechperson", max_length=40, blank=True)
+    details = models.JSONField("Angaben des Förderbereichs", default=dict, blank=True)
+    requested_amount = models.DecimalField("Beantragt", max_digits=12, decimal_places=2, default=Decimal("0"))
+    total_costs = models.DecimalField("Gesamtkosten", max_digits=12, decimal_places=2, default=Decimal("0"))
+    approved_amount = models.DecimalField("Bewilligt", max_digits=12, decimal_places=2, null=True, blank=True)
+    decision_reasons = models.TextField("Begründung der Entscheidung", blank=True)
+    recommendation = models.CharField("Votum", max_length=20, blank=True)
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Votum von"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Entschieden von"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Angelegt von"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Eingereicht von"
+    )
+    created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+    updated_at = models.DateTimeField("Geändert am", auto_now=True)
+    submitted_at = models.DateTimeField("Eingereicht am", null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField("Entschieden am", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Antrag"
+        verbose_name_plural = "Anträge"
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["rule", "status"]),
+            models.Index(fields=["status", "submitted_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(requested_amount__gte=0), name="application_requested_nonneg"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gte=0), name="application_approved_nonneg"
+            ),
+        ]
+        permissions = [
+            ("review_application", "Anträge prüfen (Sachbearbeitung)"),
+            ("decide_application", "Über Anträge entscheiden (Bewilligung)"),
+            ("view_budget", "Haushaltsübersicht sehen"),
+            ("view_reports", "Programmberichte sehen"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_number or f"Entwurf #{self.pk}: {self.title}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (Status.DRAFT, Status.CHANGES_REQUESTED)
+
+    @property
+    def line(self):
+        return self.rule.line
+
+    @property
+    def year(self) -> int:
+        return self.rule.programme_year.year
+
+
+class CostCategory(models.TextChoices):
+    PERSONNEL = "personnel", "Personalausgaben"
+    FEES = "fees", "Honorare"
+    ALLOWANCES = "allowances", "Aufwandsentschädigungen"
+    MATERIAL = "material", "Sachausgaben"
+    CHILDCARE = "childcare", "Kinderbetreuung"
+    TRAVEL = "travel", "Reisekosten"
+    RENT = "rent", "Miete und Raumkosten"
+    QUALIFICATION = "qualification", "Qualifizierung"
+    OTHER = "other", "Sonstige Ausgaben"
+
+
+class PlanYear(models.Model):
+    """The income side of the cost and financing plan for one budget year."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="plan_years")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    own_funds = models.DecimalField("Eigenmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
+    third_party_funds = models.DecimalField("Drittmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
+    other_public_funds = models.DecimalField("Andere öffentliche Zuwendungen", max_digits=12, decimal_places=2, default=Decimal("0"))
+    requested_grant = models.DecimalField("Beantragte Zuwendung", max_digits=12, decimal_places=2, default=Decimal("0"))
+    approved_grant = models.DecimalField("Bewilligte Zuwendung", max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = "Finanzierungsplan (Jahr)"
+        verbose_name_plural = "Finanzierungspläne"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "year"], name="planyear_unique"),
+            models.CheckConstraint(
+                condition=Q(own_funds__gte=0) & Q(third_party_funds__gte=0) & Q(other_public_funds__gte=0) & Q(requested_grant__gte=0),
+                name="planyear_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}"
+
+    @property
+    def total_income(self) -> Decimal:
+        return self.own_funds + self.third_party_funds + self.other_public_funds + self.requested_grant
+
+
+class CostItem(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cost_items")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    category = models.CharField("Kostenart", max_length=20, choices=CostCategory.choices)
+    description = models.CharField("Bezeichnung", max_length=200)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["year", "id"]
+        verbose_name = "Kostenposition"
+        verbose_name_plural = "Kostenpositionen"
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="costitem_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.description}"
+
+
+def attachment_path(instance, filename: str) -> str:
+    return f"attachments/{instance.application.organisation_id}/{instance.application_id}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField("Art der Anlage", max_length=30, choices=AttachmentKind.choices)
+    file = models.FileField("Datei", upload_to=attachment_path, max_length=300)
+    original_name = models.CharField("Dateiname", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField("Größe (Bytes)")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "uploaded_at"]
+        verbose_name = "Anlage"
+        verbose_name_plural = "Anlagen"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Event(models.Model):
+    """Audit trail: every transition and booking. Survives deletion of the user (actor_name is a snapshot)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("Aktion", max_length=40)
+    from_status = models.CharField("Von", max_length=30, blank=True)
+    to_status = models.CharField("Nach", max_length=30, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_name = models.CharField("Wer", max_length=200)
+    reason = models.TextField("Begründung", blank=True)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2, null=True, blank=True)
+    visible_to_applicant = models.BooleanField(default=True)
+    created_at = models.DateTimeField("Wann", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "Verlaufseintrag"
+        verbose_name_plural = "Verlauf"
+        indexes = [models.Index(fields=["application", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}→{self.to_status}"
+
+
+class Message(models.Model):
+    """Messages between ministry and applicant (requests for changes or documents, replies)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    from_staff = models.BooleanField("Vom Ministerium", default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author_name = models.CharField("Verfasst von", max_length=200)
+    subject = models.CharField("Betreff", max_length=200, blank=True)
+    body = models.TextField("Nachricht")
+    created_at = models.DateTimeField("Zeitpunkt", default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "Nachricht"
+        verbose_name_plural = "Nachrichten"
+
+    def __str__(self) -> str:
+        return self.subject or self.body[:40]
+
+
+class InternalNote(models.Model):
+    """Internal notes of ministry staff. Never shown to applicants (no portal view reads this model)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="internal_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author_name = models.CharField("Verfasst von", max_length=200)
+    body = models.TextField("Vermerk")
+    created_at = models.DateTimeField("Zeitpunkt", default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "Interner Vermerk"
+        verbose_name_plural = "Interne Vermerke"
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class FileNumberCounter(models.Model):
+    """Sequence per (year, line) for file numbers like WIR-2026-FM-0007, incremented under a row lock."""
+
+    year = models.PositiveIntegerField()
+    line_short = models.CharField(max_length=4)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "line_short"], name="filenumber_unique")]
+
+
+class LegalText(models.Model):
+    """An editable legal text block (authority, remedies, provisions ...). Every save creates a new version row;
+    notices store the versions they used, so an old notice can always be explained."""
+
+    key = models.SlugField("Schlüssel", max_length=60)
+    version = models.PositiveIntegerField("Version", default=1)
+    title = models.CharField("Titel", max_length=200)
+    body = models.TextField("Text", help_text="Platzhalter: {court_name}, {court_address}, {authority}")
+    created_at = models.DateTimeField("Gültig ab", auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["key", "-version"]
+        verbose_name = "Rechtstext"
+        verbose_name_plural = "Rechtstexte (Bescheidbausteine)"
+        constraints = [models.UniqueConstraint(fields=["key", "version"], name="legaltext_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class NoticeKind(models.TextChoices):
+    APPROVAL = "approval", "Zuwendungsbescheid"
+    REJECTION = "rejection", "Ablehnungsbescheid"
+    AMENDMENT = "amendment", "Änderungsbescheid"
+    RECEIPT = "receipt", "Eingangsbestätigung"
+
+
+class NoticeStatus(models.TextChoices):
+    QUEUED = "queued", "In Warteschlange"
+    RENDERING = "rendering", "Wird erstellt"
+    RENDERED = "rendered", "Erstellt"
+    SENDING = "sending", "Wird versandt"
+    SENT = "sent", "Versandt"
+    FAILED = "failed", "Fehlgeschlagen"
+
+
+def notice_path(instance, filename: str) -> str:
+    return f"notices/{instance.application.organisation_id}/{instance.application_id}/{secrets.token_hex(16)}.pdf"
+
+
+class Notice(models.Model):
+    """Outbox row for a notice: rendered once, sent once; claimed under a row lock by the worker."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField("Art", max_length=20, choices=NoticeKind.choices)
+    status = models.CharField("Status", max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED, db_index=True)
+    number = models.CharField("Bescheid-Nr.", max_length=60, blank=True)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2, null=True, blank=True)
+    previous_amount = models.DecimalField("Bisheriger Betrag", max_digits=12, decimal_places=2, null=True, blank=True)
+    reasons = models.TextField("Begründung", blank=True)
+    context = models.JSONField("Daten zum Zeitpunkt der Entscheidung", default=dict, blank=True)
+    legal_versions = models.JSONField("Verwendete Rechtstext-Versionen", default=dict, blank=True)
+    pdf = models.FileField("PDF", upload_to=notice_path, blank=True, max_length=300)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    attempts = models.PositiveIntegerField("Versuche", default=0)
+    last_error = models.TextField("Letzter Fehler", blank=True)
+    created_at = models.DateTimeField("Erstellt am", default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rendered_at = models.DateTimeField("PDF erstellt am", null=True, blank=True)
+    sent_at = models.DateTimeField("Versandt am", null=True, blank=True)
+    send_count = models.PositiveIntegerField("Anzahl Versendungen", default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Bescheid"
+        verbose_name_plural = "Bescheide"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.application}"
+
+
+__all__ = [
+    "Application", "Attachment", "CostCategory", "CostItem", "Event", "FileNumberCounter", "FinancingType",
+    "InternalNote", "Invitation", "LegalText", "Membership", "Message", "Notice", "NoticeKind", "NoticeStatus",
+    "Organisation", "PlanYear", "Role",
+]

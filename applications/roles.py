@@ -1,0 +1,43 @@
+"""Ministry staff groups and their permissions (seeded; superusers can do everything)."""
+
+from django.contrib.auth.models import Group, Permission
+
+from .workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    STAFF_GROUPS[Actor.SACHBEARBEITUNG]: [
+        "applications.view_application", "applications.review_application",
+        "applications.view_organisation", "applications.change_organisation", "applications.view_membership",
+        "applications.view_internalnote", "applications.add_internalnote",
+        "applications.view_message", "applications.add_message",
+        "applications.view_attachment", "applications.view_event", "applications.view_notice",
+        "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
+    ],
+    STAFF_GROUPS[Actor.BEWILLIGUNG]: [
+        "applications.view_application", "applications.decide_application",
+        "applications.view_organisation", "applications.view_internalnote", "applications.add_internalnote",
+        "applications.view_message", "applications.view_attachment", "applications.view_event",
+        "applications.view_notice", "applications.change_notice",
+        "applications.view_legaltext", "applications.add_legaltext", "applications.change_legaltext",
+        "applications.view_budget", "applications.view_reports",
+        "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",
+    ],
+    HAUSHALT_GROUP: [
+        "applications.view_application", "applications.view_budget", "applications.view_reports",
+        "funding.view_programmeyear", "funding.add_programmeyear", "funding.change_programmeyear",
+        "funding.view_fundingline", "funding.add_fundingline", "funding.change_fundingline",
+        "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",
+        "funding.view_ledgerentry", "funding.view_district", "funding.change_district",
+        "funding.view_administrativecourt", "funding.change_administrativecourt",
+    ],
+}
+
+
+def seed_groups() -> None:
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

@@ -1,0 +1,324 @@
+"""Business rules for applications: transitions, submission, decisions with budget bookings.
+
+Views, admin actions, commands and tasks call these; none of them re-implements a rule.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from funding import services as budget
+from funding.models import LineRule
+from wir_portal.money import format_eur, money
+
+from . import rules
+from .models import Application, Event, FileNumberCounter, InternalNote, Message, NoticeKind, PlanYear
+from .notices import notice_create
+from .selectors import actors_for
+from .workflow import FUNDED, Status, TransitionError, check_transition, transition_for
+
+ZERO = Decimal("0.00")
+
+
+class ApplicationError(Exception):
+    """A business rule refused the request. The message is German and meant for the user."""
+
+
+def actor_name(user) -> str:
+    if user is None:
+        return "System"
+    return user.get_full_name() or user.get_username()
+
+
+def event_record(*, application: Application, user, action: str, from_status: str = "", to_status: str = "",
+                 reason: str = "", amount: Decimal | None = None, visible_to_applicant: bool = True) -> Event:
+    return Event.objects.create(
+        application=application, action=action, from_status=from_status, to_status=to_status,
+        actor=user, actor_name=actor_name(user), reason=reason, amount=amount,
+        visible_to_applicant=visible_to_applicant,
+    )
+
+
+def _lock(application: Application) -> Application:
+    """Re-read the application under a row lock: concurrent requests (double click, two tabs) serialise here."""
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("organisation", "rule__line", "rule__programme_year")
+        .get(pk=application.pk)
+    )
+
+
+def application_transition(*, application: Application, user, action: str, reason: str = "",
+                           amount: Decimal | None = None, check: bool = True) -> Application:
+    """Move an application along one edge of the workflow table and write the audit entry.
+
+    Must be called inside a transaction with the application locked (the public services below do that).
+    """
+    t = transition_for(action)
+    if check:
+        check_transition(action=action, status=application.status, actors=actors_for(user, application))
+    if t.needs_reason and not reason.strip():
+        raise ApplicationError("Bitte geben Sie eine Begründung an.")
+    from_status = application.status
+    application.status = t.target
+    application.save(update_fields=["status", "updated_at"])
+    event_record(application=application, user=user, action=action, from_status=from_status, to_status=t.target,
+                 reason=reason, amount=amount)
+    return application
+
+
+# --- File numbers ---------------------------------------------------------------------------------------------
+
+def file_number_assign(*, application: Application) -> str:
+    """WIR-<year>-<line short>-<4-digit sequence>, from a counter row locked for the increment."""
+    if application.file_number:
+        return application.file_number
+    year, short = application.rule.programme_year.year, application.rule.line.short
+    FileNumberCounter.objects.get_or_create(year=year, line_short=short)
+    counter = FileNumberCounter.objects.select_for_update().get(year=year, line_short=short)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    application.file_number = f"WIR-{year}-{short}-{counter.last:04d}"
+    return application.file_number
+
+
+# --- Plan totals ----------------------------------------------------------------------------------------------
+
+def plan_totals_refresh(*, application: Application) -> None:
+    """Store the requested grant and total costs derived from the plan (used by lists and reports)."""
+    application.requested_amount = money(
+        application.plan_years.aggregate(total=Sum("requested_grant"))["total"] or ZERO
+    )
+    application.total_costs = money(application.cost_items.aggregate(total=Sum("amount"))["total"] or ZERO)
+    application.save(update_fields=["requested_amount", "total_costs", "updated_at"])
+
+
+# --- Applicant side ---------------------------------------------------------------------------------------------
+
+def application_submit(*, application: Application, user, today=None) -> Application:
+    """Submit (or resubmit) an application: completeness check, lock, file number, receipt notice. Idempotent
+    under double submission: the second request finds the application no longer editable and changes nothing."""
+    with transaction.atomic():
+        application = _lock(application)
+        if application.status in (Status.SUBMITTED, Status.RESUBMITTED) and application.submitted_by_id == user.pk:
+            return application  # double click / second tab: already done
+        action = "resubmit" if application.status == Status.CHANGES_REQUESTED else "submit"
+        check_transition(action=action, status=application.status, actors=actors_for(user, application))
+        if not application.organisation.is_verified:
+            raise ApplicationError(
+                "Ihre Organisation ist noch nicht vom Ministerium geprüft. Sie können den Antrag speichern und "
+                "nach der Prüfung einreichen."
+            )
+        problems = rules.completeness_problems(application=application, today=today)
+        if problems:
+            raise ApplicationError("Der Antrag ist noch nicht vollständig: " + " ".join(p.message for p in problems))
+        plan_totals_refresh(application=application)
+        file_number_assign(application=application)
+        application.submitted_at = timezone.now()
+        application.submitted_by = user
+        application.save(update_fields=["file_number", "submitted_at", "submitted_by", "updated_at"])
+        application_transition(application=application, user=user, action=action)
+        notice_create(application=application, kind=NoticeKind.RECEIPT, user=user)
+        return application
+
+
+def application_withdraw(*, application: Application, user, reason: str = "") -> Application:
+    with transaction.atomic():
+        application = _lock(application)
+        actors = actors_for(user, application)
+        action = "withdraw" if "signatory" in actors and application.status != Status.WITHDRAWN else "withdraw_for_applicant"
+        return application_transition(application=application, user=user, action=action, reason=reason)
+
+
+def message_reply(*, application: Application, user, body: str) -> Message:
+    if not body.strip():
+        raise ApplicationError("Bitte geben Sie eine Nachricht ein.")
+    with transaction.atomic():
+        message = Message.objects.create(application=application, from_staff=False, author=user,
+                                         author_name=actor_name(user), body=body.strip())
+        event_record(application=application, user=user, action="message", reason=body.strip()[:500])
+    return message
+
+
+# --- Staff side -----------------------------------------------------------------------------------------------
+
+def application_start_review(*, application: Application, user) -> Application:
+    with transaction.atomic():
+        return application_transition(application=_lock(application), user=user, action="start_review")
+
+
+def application_request_changes(*, application: Application, user, message: str) -> Application:
+    """Ask the applicant for changes or documents: the application reopens for them; the message is e-mailed."""
+    from .mail import mail_changes_requested
+
+    with transaction.atomic():
+        application = application_transition(application=_lock(application), user=user, action="request_changes",
+                                             reason=message)
+        msg = Message.objects.create(application=application, from_staff=True, author=user,
+                                     author_name="Regierungspräsidium Darmstadt", subject="Nachforderung",
+                                     body=message.strip())
+        transaction.on_commit(lambda: mail_changes_requested(message_id=msg.pk))
+        return application
+
+
+def internal_note_add(*, application: Application, user, body: str) -> InternalNote:
+    if not body.strip():
+        raise ApplicationError("Der Vermerk ist leer.")
+    return InternalNote.objects.create(application=application, author=user, author_name=actor_name(user),
+                                       body=body.strip())
+
+
+def application_recommend(*, application: Application, user, recommendation: str, reason: str = "") -> Application:
+    if recommendation not in ("approve", "partial", "reject"):
+        raise ApplicationError("Bitte wählen Sie ein Votum.")
+    with transaction.atomic():
+        application = _lock(application)
+        application_transition(application=application, user=user, action="recommend", reason=reason)
+        application.recommendation = recommendation
+        application.recommended_by = user
+        application.save(update_fields=["recommendation", "recommended_by", "updated_at"])
+        return application
+
+
+def four_eyes_threshold() -> Decimal:
+    return money(getattr(settings, "WIR_FOUR_EYES_THRESHOLD", "0") or "0")
+
+
+@dataclass(frozen=True)
+class YearAmount:
+    year: int
+    amount: Decimal
+
+
+def _split_amounts(application: Application, amount: Decimal, split: dict[int, Decimal] | None) -> list[YearAmount]:
+    if not split:
+        return [YearAmount(application.rule.programme_year.year, money(amount))]
+    parts = [YearAmount(int(y), money(a)) for y, a in sorted(split.items()) if money(a) > 0]
+    if sum((p.amount for p in parts), ZERO) != money(amount):
+        raise ApplicationError(
+            f"Die Jahresbeträge ergeben {format_eur(sum((p.amount for p in parts), ZERO))}, "
+            f"bewilligt werden sollen {format_eur(amount)}."
+        )
+    return parts
+
+
+def application_decide(*, application: Application, user, action: str, amount: Decimal | None = None,
+                       reasons: str = "", split: dict[int, Decimal] | None = None) -> Application:
+    """Approve, partially approve or reject. Approvals book commitments (all years or none) under row locks,
+    check the four-eyes rule and the line's caps, and create the notice in the same transaction."""
+    if action not in ("approve", "partially_approve", "reject"):
+        raise TransitionError(f"„{action}“ ist keine Entscheidung.")
+    with transaction.atomic():
+        application = _lock(application)
+        t = check_transition(action=action, status=application.status, actors=actors_for(user, application))
+        if t.needs_reason and not reasons.strip():
+            raise ApplicationError("Bitte begründen Sie die Entscheidung (sie steht im Bescheid).")
+        if action == "reject":
+            application_transition(application=application, user=user, action=action, reason=reasons, check=False)
+            application.approved_amount = None
+            application.decision_reasons = reasons.strip()
+            application.decided_at, application.decided_by = timezone.now(), user
+            application.save(update_fields=["approved_amount", "decision_reasons", "decided_at", "decided_by", "updated_at"])
+            notice_create(application=application, kind=NoticeKind.REJECTION, user=user, reasons=reasons)
+            return application
+
+        if amount is None:
+            amount = application.requested_amount
+        amount = money(amount)
+        if amount <= 0:
+            raise ApplicationError("Der bewilligte Betrag muss größer als 0 sein.")
+        if amount > application.requested_amount:
+            raise ApplicationError(
+                f"Es kann höchstens der beantragte Betrag ({format_eur(application.requested_amount)}) bewilligt werden."
+            )
+        if action == "approve" and amount < application.requested_amount:
+            raise ApplicationError("Ein geringerer Betrag als beantragt ist eine Teilbewilligung (mit Begründung).")
+        if action == "partially_approve" and amount >= application.requested_amount:
+            raise ApplicationError("Eine Teilbewilligung muss unter dem beantragten Betrag liegen.")
+        cap = rules.max_grant(application=application)
+        if cap is not None and amount > cap:
+            raise ApplicationError(
+                f"Der Betrag übersteigt die Förderhöchstgrenze dieses Förderbereichs ({format_eur(cap)})."
+            )
+        threshold = four_eyes_threshold()
+        if application.recommended_by_id == user.pk and amount > threshold:
+            raise ApplicationError(
+                "Vier-Augen-Prinzip: Wer das Votum abgegeben hat, darf diesen Antrag"
+                + (f" über {format_eur(threshold)}" if threshold else "")
+                + " nicht selbst bewilligen."
+            )
+
+        parts = _split_amounts(application, amount, split)
+        line_rules = {
+            r.programme_year.year: r
+            for r in LineRule.objects.select_related("programme_year", "line").filter(
+                line_id=application.rule.line_id, programme_year__year__in=[p.year for p in parts]
+            )
+        }
+        # Lock in a fixed order (by id) so two multi-year approvals cannot deadlock.
+        for part in sorted(parts, key=lambda p: line_rules[p.year].pk if p.year in line_rules else 0):
+            rule = line_rules.get(part.year)
+            if rule is None:
+                raise ApplicationError(f"Für {part.year} gibt es noch keinen Mittelansatz in diesem Förderbereich.")
+            try:
+                budget.budget_commit(rule=rule, application=application, amount=part.amount, user=user,
+                                     reason=f"{t.label} {application.file_number}")
+            except budget.BudgetError as exc:
+                raise ApplicationError(str(exc)) from exc
+            event_record(application=application, user=user, action="budget_commit", amount=part.amount,
+                         reason=f"Mittelbindung {part.year}", visible_to_applicant=False)
+        for part in parts:
+            PlanYear.objects.filter(application=application, year=part.year).update(approved_grant=part.amount)
+        application_transition(application=application, user=user, action=action, reason=reasons, amount=amount,
+                               check=False)
+        application.approved_amount = amount
+        application.decision_reasons = reasons.strip()
+        application.decided_at, application.decided_by = timezone.now(), user
+        application.save(update_fields=["approved_amount", "decision_reasons", "decided_at", "decided_by", "updated_at"])
+        notice_create(application=application, kind=NoticeKind.APPROVAL, user=user, amount=amount, reasons=reasons)
+        return application
+
+
+def application_amend(*, application: Application, user, new_amount: Decimal, reasons: str) -> Application:
+    """Änderungsbescheid: reduce (release) or raise (commit) a funded application's amount for its own year."""
+    new_amount = money(new_amount)
+    if not reasons.strip():
+        raise ApplicationError("Bitte begründen Sie die Änderung (sie steht im Änderungsbescheid).")
+    with transaction.atomic():
+        application = _lock(application)
+        if application.status not in FUNDED:
+            raise TransitionError("Nur bewilligte Anträge können geändert werden.")
+        if not actors_for(user, application).intersection({"bewilligung"}):
+            raise TransitionError("Sie haben keine Berechtigung für Änderungsbescheide.")
+        old = application.approved_amount or ZERO
+        if new_amount < 0 or new_amount == old:
+            raise ApplicationError("Der neue Betrag muss sich vom bisherigen unterscheiden und darf nicht negativ sein.")
+        if new_amount > application.requested_amount:
+            raise ApplicationError("Der neue Betrag darf den beantragten nicht übersteigen.")
+        try:
+            if new_amount < old:
+                budget.budget_release(rule=application.rule, application=application, amount=old - new_amount,
+                                      user=user, reason=reasons)
+            else:
+                budget.budget_commit(rule=application.rule, application=application, amount=new_amount - old,
+                                     user=user, reason=reasons)
+        except budget.BudgetError as exc:
+            raise ApplicationError(str(exc)) from exc
+        application.approved_amount = new_amount
+        application.save(update_fields=["approved_amount", "updated_at"])
+        event_record(application=application, user=user, action="amend", from_status=application.status,
+                     to_status=application.status, reason=reasons, amount=new_amount)
+        notice_create(application=application, kind=NoticeKind.AMENDMENT, user=user, amount=new_amount,
+                      previous_amount=old, reasons=reasons)
+        return application
+
+
+def application_staff_withdraw(*, application: Application, user, reason: str) -> Application:
+    """Withdraw on the applicant's behalf (e.g. by letter); releases nothing since open applications hold no money."""
+    with transaction.atomic():
+        return application_transition(application=_lock(application), user=user, action="withdraw_for_applicant",
+                                      reason=reason)

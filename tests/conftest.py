@@ -1,0 +1,93 @@
+"""Shared fixtures: the seeded programme, and owner / colleague / outsider (like healthchecks' alice, bob, charlie)."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from wir_portal.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("WIR_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _missing(what: str):
+    """Skip locally; fail in CI, where every service must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required in CI (WIR_REQUIRE_SERVICES=true) but not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """Each test stores uploads and PDFs in its own folder and writes mail to memory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": tmp_path / "media"}},
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks eagerly; tests marked celery_worker use the real broker and worker."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def require_postgres(db):
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture
+def require_broker():
+    if not settings.CELERY_BROKER_URL:
+        _missing("A Celery broker (CELERY_BROKER_URL)")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not os.path.exists(CHROMIUM):
+        return {}
+    return {"executable_path": CHROMIUM, "headless": True,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture
+def require_browser():
+    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None and not os.path.exists(CHROMIUM):
+        _missing("Chromium (/usr/bin/chromium)")
+
+
+@pytest.fixture
+def seeded(db):
+    """Programme years, lines, rules, districts, courts, groups, legal texts and the 33 entity organisations."""
+    from applications.demo import seed_entity_organisations
+    from applications.legal import seed_legal_texts
+    from applications.roles import seed_groups
+    from funding.seed import seed_reference_data
+
+    seed_reference_data()
+    seed_groups()
+    seed_legal_texts()
+    seed_entity_organisations()
+
+
+@pytest.fixture
+def demo(seeded):
+    from applications.demo import seed_demo
+
+    seed_demo()

@@ -1,0 +1,93 @@
+"""Settings switching, checked in fresh interpreters (settings are read once at start-up)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import django, json; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], 'eager': settings.CELERY_TASK_ALWAYS_EAGER,"
+    " 'mail': settings.EMAIL_BACKEND, 'debug': settings.DEBUG, 'lang': settings.LANGUAGE_CODE, 'tz': settings.TIME_ZONE,"
+    " 'hsts': getattr(settings, 'SECURE_HSTS_SECONDS', 0), 'secure_cookie': settings.SESSION_COOKIE_SECURE}))"
+)
+
+
+def _run(env_extra: dict, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {
+        "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "WIR_PRODUCTION", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
+        "ALLOWED_HOSTS"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "wir_portal.settings", "WIR_VAR_DIR": str(tmp_path), **env_extra})
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_no_configuration_gives_embedded_defaults(tmp_path):
+    import json
+
+    result = _run({}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cfg = json.loads(result.stdout)
+    assert cfg["engine"] == "django.db.backends.sqlite3"
+    assert cfg["eager"] is True
+    assert cfg["mail"].endswith("filebased.EmailBackend")
+    assert (cfg["lang"], cfg["tz"]) == ("de", "Europe/Berlin")
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_database_url_switches_to_postgresql_and_broker_disables_eager(tmp_path):
+    import json
+
+    result = _run({"DATABASE_URL": "postgres://u:p@db:5432/wir", "CELERY_BROKER_URL": "redis://r:6379/0",
+                   "EMAIL_URL": "smtp://mail:1025"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cfg = json.loads(result.stdout)
+    assert cfg["engine"] == "django.db.backends.postgresql"
+    assert cfg["eager"] is False
+    assert cfg["mail"].endswith("smtp.EmailBackend")
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path):
+    result = _run({"WIR_PRODUCTION": "true", "ALLOWED_HOSTS": "wir.example.org"}, tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_hardening_is_on(tmp_path):
+    import json
+
+    result = _run({"WIR_PRODUCTION": "true", "ALLOWED_HOSTS": "wir.example.org",
+                   "DJANGO_SECRET_KEY": "x" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cfg = json.loads(result.stdout)
+    assert cfg["debug"] is False and cfg["hsts"] >= 31536000 and cfg["secure_cookie"] is True
+
+
+def test_boolean_typo_is_an_error(tmp_path):
+    result = _run({"WIR_PRODUCTION": "ture"}, tmp_path)
+    assert result.returncode != 0 and "not a boolean" in result.stderr
+
+
+def test_iban_validation_rejects_bad_iban():
+    from applications.models import validate_iban
+
+    validate_iban("DE89370400440532013000")
+    with pytest.raises(ValidationError, match="IBAN ist ungültig"):
+        validate_iban("DE89370400440532013001")
+
+
+def test_money_filter_formats_german_and_refuses_floats():
+    from decimal import Decimal
+
+    from wir_portal.money import format_eur, parse_eur
+
+    assert format_eur(Decimal("1234.5")) == "1.234,50 €"
+    assert format_eur(Decimal("50000")) == "50.000,00 €"
+    assert format_eur(Decimal("-0.5")) == "-0,50 €"
+    assert parse_eur("1.234,56") == Decimal("1234.56")
+    with pytest.raises(TypeError):
+        format_eur(1.5)

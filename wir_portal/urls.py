@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView, TemplateView
+
+from . import views
+
+admin.site.site_header = "WIR-Portal – Verwaltung"
+admin.site.site_title = "WIR-Portal"
+admin.site.index_title = "Landesprogramm WIR – Sachbearbeitung, Bewilligung, Haushalt"
+
+pages = (
+    [
+        path("impressum/", TemplateView.as_view(template_name="pages/impressum.html"), name="impressum"),
+        path("datenschutz/", TemplateView.as_view(template_name="pages/datenschutz.html"), name="datenschutz"),
+        path("barrierefreiheit/", TemplateView.as_view(template_name="pages/barrierefreiheit.html"), name="barrierefreiheit"),
+    ],
+    "pages",
+)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
+    path("healthz", views.healthz, name="healthz"),
+    path("bench/bare", views.bare, name="bench-bare"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("portal/", include("applications.urls")),
+    path("berichte/", include("reports.urls")),
+    path("", include(pages)),
+]
