@@ -1,10 +1,8 @@
-from django.urls import path
+"""Applicant portal URLs: accounts and organisations (urls_accounts) and applying (urls_apply)."""
 
-from . import views
+from .urls_accounts import urlpatterns as accounts_patterns
+from .urls_apply import urlpatterns as apply_patterns
 
 app_name = "portal"
 
-urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("registrieren/", views.register, name="register"),
-]
+urlpatterns = [*apply_patterns, *accounts_patterns]

@@ -7,5 +7,3 @@ def dashboard(request):
     return HttpResponse("Übersicht")
 
 
-def register(request):
-    return HttpResponse("Registrieren")
