@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from funding.models import District, LineRule, OrganisationKind as K
+from funding.models import District, LineRule
+from funding.models import OrganisationKind as K
 
 from . import services
 from .models import Application, CostItem, Membership, Organisation, PlanYear, Role

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import AdministrativeCourt, AttachmentKind as A, District, FinancingType as F, FundingLine, LineRule
-from .models import OrganisationKind as K, ProgrammeYear
+from .models import AdministrativeCourt, District, FundingLine, LineRule, ProgrammeYear
+from .models import AttachmentKind as A
+from .models import FinancingType as F
+from .models import OrganisationKind as K
 
 DATA = Path(__file__).resolve().parent / "data"
 FIRST_YEAR, LAST_YEAR = 2014, 2027

@@ -5,9 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-
 import pytest
+from django.core.exceptions import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
