@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "applications.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -271,6 +272,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Four-eyes rule: above this amount, whoever recommended an application may not also approve it.
 WIR_FOUR_EYES_THRESHOLD = os.environ.get("WIR_FOUR_EYES_THRESHOLD", "0")
 WIR_INVITATION_DAYS = envint("WIR_INVITATION_DAYS", 7)
+WIR_REGISTRATION_CONFIRM_DAYS = envint("WIR_REGISTRATION_CONFIRM_DAYS", 3)  # lifetime of the e-mail confirmation link
 
 # --- Security -----------------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
