@@ -1,5 +1,229 @@
-from django.http import Http404
+"""Report pages, exports and PDF jobs. Only staff with applications.view_reports see them; everyone else gets 404
+(anonymous visitors are sent to the login page)."""
+
+from __future__ import annotations
+
+import datetime
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from . import charts, exports, services
+from .forms import ReportFilterForm
+from .models import ReportJob
+from .selectors import (
+    ADMIN_APPLICATIONS_URL,
+    ADMIN_LEDGER_URL,
+    ADMIN_PARAMS,
+    DECIDED,
+    FUNDED,
+    PENDING,
+    ReportFilters,
+    filter_choices,
+    programme_overview,
+    programme_trend,
+    regions_report,
+)
+
+PERMISSION = "applications.view_reports"
 
 
+def report_access(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.has_perm(PERMISSION):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _default_year(years: list[int]) -> int | None:
+    this_year = datetime.date.today().year
+    if this_year in years:
+        return this_year
+    return years[0] if years else None
+
+
+def _filters(request, *, with_year: bool = True):
+    choices = filter_choices()
+    form = ReportFilterForm(request.GET or None, choices=choices, with_year=with_year)
+    if form.is_bound:
+        form.is_valid()
+    return form, form.filters(default_year=_default_year(choices.years) if with_year else None), choices
+
+
+def admin_applications_url(filters: ReportFilters, *, status: str | list[str] | None = None, received: bool = False,
+                           **extra) -> str:
+    params = filters.admin_params()
+    if isinstance(status, str):
+        params[ADMIN_PARAMS["status"]] = status
+    elif status:
+        params[ADMIN_PARAMS["status_in"]] = ",".join(status)
+    if received:
+        params["submitted_at__isnull"] = "False"
+    params.update({k: str(v) for k, v in extra.items()})
+    return f"{ADMIN_APPLICATIONS_URL}?{urlencode(params)}"
+
+
+def admin_ledger_url(*, rule_id: int | None = None, year: int | None = None, kind: str | None = None) -> str:
+    params = {}
+    if rule_id:
+        params["rule__id__exact"] = str(rule_id)
+    if year:
+        params["rule__programme_year__year"] = str(year)
+    if kind:
+        params["kind__exact"] = kind
+    return f"{ADMIN_LEDGER_URL}?{urlencode(params)}"
+
+
+def _count_links(filters: ReportFilters) -> dict[str, str]:
+    return {
+        "received": admin_applications_url(filters, received=True),
+        "decided": admin_applications_url(filters, status=[str(s) for s in DECIDED]),
+        "approved": admin_applications_url(filters, status=[str(s) for s in FUNDED]),
+        "rejected": admin_applications_url(filters, status="rejected"),
+        "pending": admin_applications_url(filters, status=[str(s) for s in PENDING]),
+        "all": admin_applications_url(filters),
+    }
+
+
+def _context(request, form, filters, choices, **extra):
+    query = urlencode(filters.query_params())
+    return {
+        "form": form, "filters": filters, "choices": choices, "query": query,
+        "export_links": [
+            ("Anträge als CSV", reverse("reports:export", args=["antraege", "csv"])),
+            ("Anträge als Excel", reverse("reports:export", args=["antraege", "xlsx"])),
+            ("Buchungen als CSV", reverse("reports:export", args=["buchungen", "csv"])),
+            ("Buchungen als Excel", reverse("reports:export", args=["buchungen", "xlsx"])),
+        ],
+        **extra,
+    }
+
+
+@require_GET
+@report_access
 def overview(request):
-    raise Http404
+    form, filters, choices = _filters(request)
+    if filters.year is None:
+        return render(request, "reports/overview.html", _context(request, form, filters, choices, overview=None))
+    data = programme_overview(filters)
+    for row in data.rows:
+        row_filters = ReportFilters(**{**filters.__dict__, "year": data.year, "line_id": row.line_id})
+        row.links = _count_links(row_filters)
+        row.ledger_links = {
+            "allocation": f"/admin/funding/linerule/{row.rule_id}/change/" if row.rule_id else "",
+            "committed": admin_ledger_url(rule_id=row.rule_id),
+            "paid": admin_ledger_url(rule_id=row.rule_id, kind="payment"),
+        }
+    data.total.links = _count_links(ReportFilters(**{**filters.__dict__, "year": data.year}))
+    data.total.ledger_links = {"committed": admin_ledger_url(year=data.year),
+                               "paid": admin_ledger_url(year=data.year, kind="payment")}
+    return render(request, "reports/overview.html", _context(
+        request, form, filters, choices, overview=data, chart=charts.overview_chart(data),
+        pdf_form={"year_from": data.year, "year_to": data.year},
+    ))
+
+
+@require_GET
+@report_access
+def trend(request):
+    form, filters, choices = _filters(request, with_year=False)
+    rows = programme_trend(filters)
+    for row in rows:
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "year": row.year}))
+    money_chart, count_chart = charts.trend_charts(rows)
+    return render(request, "reports/trend.html", _context(
+        request, form, filters, choices, rows=rows, money_chart=money_chart, count_chart=count_chart,
+    ))
+
+
+@require_GET
+@report_access
+def regions(request):
+    form, filters, choices = _filters(request)
+    data = regions_report(filters)
+    for row in data.bezirke:
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "regierungsbezirk": row.key, "district_id": None}))
+    for row in data.districts:
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key, "regierungsbezirk": ""}))
+    data.total.links = _count_links(filters)
+    return render(request, "reports/regions.html", _context(request, form, filters, choices, regions=data))
+
+
+@require_GET
+@report_access
+def export(request, dataset: str, fmt: str):
+    if dataset not in exports.DATASETS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    form, filters, _ = _filters(request)
+    if not request.GET.get("jahr"):
+        filters = ReportFilters(**{**filters.__dict__, "year": None})  # no year chosen: all years
+    return exports.export_response(dataset=dataset, fmt=fmt, filters=filters)
+
+
+@report_access
+def pdf_create(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        year_from = int(request.POST.get("year_from", ""))
+        year_to = int(request.POST.get("year_to", "") or year_from)
+    except ValueError:
+        raise Http404 from None
+    form, filters, _ = _filters(request)
+    job = services.report_job_create(user=request.user, year_from=min(year_from, year_to),
+                                     year_to=max(year_from, year_to), filters=filters)
+    return redirect("reports:pdf_job", pk=job.pk)
+
+
+def _job_for(request, pk: int) -> ReportJob:
+    job = ReportJob.objects.filter(pk=pk).first()
+    if job is None or (job.created_by_id != request.user.pk and not request.user.is_superuser):
+        raise Http404
+    return job
+
+
+@require_GET
+@report_access
+def pdf_job(request, pk: int):
+    job = _job_for(request, pk)
+    jobs = ReportJob.objects.filter(created_by=request.user)[:10]
+    return render(request, "reports/pdf_job.html", {"job": job, "jobs": jobs})
+
+
+@require_GET
+@report_access
+def pdf_jobs(request):
+    form, filters, choices = _filters(request)
+    jobs = ReportJob.objects.filter(created_by=request.user)[:20]
+    return render(request, "reports/pdf_jobs.html", _context(request, form, filters, choices, jobs=jobs))
+
+
+@require_GET
+@report_access
+def pdf_status(request, pk: int):
+    job = _job_for(request, pk)
+    return JsonResponse({
+        "status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
+        "message": job.message, "finished": job.is_finished,
+        "download": reverse("reports:pdf_download", args=[job.pk]) if job.status == ReportJob.State.DONE else "",
+    })
+
+
+@require_GET
+@report_access
+def pdf_download(request, pk: int):
+    job = _job_for(request, pk)
+    if job.status != ReportJob.State.DONE or not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name,
+                        content_type="application/pdf")
