@@ -1,0 +1,41 @@
+"""Invariants of ARCHITECTURE.md, checked over the demo data (built through the real services)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from applications.models import Application, Event
+from applications.workflow import FUNDED, TRANSITIONS, Status
+from funding.models import LineRule
+from funding.services import committed_for_application, ledger_totals
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ledger_matches_approved_amounts_and_never_exceeds_allocations(demo):
+    funded = Application.objects.filter(status__in=FUNDED)
+    assert funded.count() == 2
+    for app in funded:
+        assert committed_for_application(application_id=app.pk) == app.approved_amount
+    totals = ledger_totals()
+    for rule in LineRule.objects.filter(pk__in=totals):
+        assert totals[rule.pk]["committed"] <= rule.allocation
+    approved_sum = funded.aggregate(s=Sum("approved_amount"))["s"]
+    assert sum((t["committed"] for t in totals.values()), Decimal("0")) == approved_sum
+
+
+def test_every_status_change_follows_the_workflow_table(demo):
+    edges = {(src, t.target, t.action) for t in TRANSITIONS.values() for src in t.sources}
+    changes = Event.objects.exclude(from_status="").exclude(from_status__isnull=True).exclude(action="amend")
+    assert changes.exists()
+    for event in changes:
+        assert (event.from_status, event.to_status, event.action) in edges, event
+
+
+def test_demo_covers_the_states_a_reviewer_meets(demo):
+    states = set(Application.objects.values_list("status", flat=True))
+    assert {Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RECOMMENDED, Status.CHANGES_REQUESTED,
+            Status.APPROVED, Status.PARTIALLY_APPROVED, Status.REJECTED} <= states
+    submitted = Application.objects.exclude(status=Status.DRAFT)
+    assert all(a.file_number and a.file_number.startswith(f"WIR-{a.rule.programme_year.year}-") for a in submitted)
