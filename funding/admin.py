@@ -1,0 +1,264 @@
+"""Admin for the budget floor: programme years, funding lines, yearly rules, districts, courts, the ledger.
+
+Saves of years and rules go through funding.services (programme_year_save / rule_save), so "allocations never
+exceed the volume" is enforced in one place. The form checks first (clear message at the field); the service
+checks again under a row lock, and a BudgetError raised there (a concurrent edit) becomes an admin message.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from wir_portal.money import format_eur
+
+from . import selectors, services
+from .models import (
+    AdministrativeCourt,
+    AttachmentKind,
+    District,
+    FundingLine,
+    LedgerEntry,
+    LineRule,
+    OrganisationKind,
+    ProgrammeYear,
+)
+
+
+class BudgetErrorAsMessageMixin:
+    """A BudgetError from the locked re-check in the service shows as an error message, never as a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.BudgetError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# --- Programme years + budget overview --------------------------------------------------------------------------
+
+class ProgrammeYearForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeYear
+        fields = ["year", "volume", "is_open", "notes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        volume = cleaned.get("volume")
+        if self.instance.pk and volume is not None:
+            allocated = services.year_allocated(programme_year=self.instance)
+            if volume < allocated:
+                self.add_error(
+                    "volume",
+                    f"Das Programmvolumen darf nicht unter die Summe der Mittelansätze "
+                    f"({format_eur(allocated)}) sinken.",
+                )
+        return cleaned
+
+
+class LineRuleInline(admin.TabularInline):
+    model = LineRule
+    fields = ["line", "allocation", "financing_type", "deadline"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "Förderbereiche und Mittelansätze dieses Jahres"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("line", "programme_year")
+
+
+@admin.register(ProgrammeYear)
+class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+    form = ProgrammeYearForm
+    list_display = ["year", "volume_eur", "is_open"]
+    list_filter = ["is_open"]
+    inlines = [LineRuleInline]
+    change_list_template = "admin/funding/programmeyear/change_list.html"
+
+    @admin.display(description="Programmvolumen", ordering="volume")
+    def volume_eur(self, obj):
+        return format_eur(obj.volume)
+
+    def save_model(self, request, obj, form, change):
+        services.programme_year_save(programme_year=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # years carry rules and bookings (PROTECT); closing a year is `is_open = False`
+
+    def get_urls(self):
+        return [
+            path("haushalt/", self.admin_site.admin_view(self.budget_view), name="funding_budget_overview"),
+            *super().get_urls(),
+        ]
+
+    def budget_view(self, request):
+        if not request.user.has_perm("applications.view_budget"):
+            raise PermissionDenied
+        years = selectors.budget_overview()
+        selected = request.GET.get("jahr")
+        if selected and selected.isdigit():
+            years = [y for y in years if y.programme_year.year == int(selected)]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Haushaltsübersicht: Mittelansätze, Bindungen, verfügbare Mittel",
+            "years": years,
+            "all_years": [y.year for y in ProgrammeYear.objects.order_by("-year")],
+            "selected": selected,
+            "opts": self.model._meta,
+            "ledger_url": reverse("admin:funding_ledgerentry_changelist"),
+            "can_view_ledger": request.user.has_perm("funding.view_ledgerentry"),
+        }
+        return TemplateResponse(request, "admin/funding/budget_overview.html", context)
+
+
+# --- Funding lines and their yearly rules ------------------------------------------------------------------------
+
+@admin.register(FundingLine)
+class FundingLineAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "short", "order", "multi_year"]
+    list_editable = ["order"]
+    list_filter = ["multi_year"]
+    search_fields = ["name", "code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LineRuleForm(forms.ModelForm):
+    eligible_kinds = forms.MultipleChoiceField(
+        label="Antragsberechtigte", choices=OrganisationKind.choices, widget=forms.CheckboxSelectMultiple,
+    )
+    required_attachments = forms.MultipleChoiceField(
+        label="Pflichtanlagen", choices=AttachmentKind.choices, widget=forms.CheckboxSelectMultiple, required=False,
+    )
+
+    class Meta:
+        model = LineRule
+        exclude: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        year, allocation = cleaned.get("programme_year"), cleaned.get("allocation")
+        if year is None or allocation is None:
+            return cleaned
+        try:
+            services.allocation_check(programme_year=year, allocation=allocation, rule_id=self.instance.pk)
+        except services.BudgetError as exc:
+            self.add_error("allocation", str(exc))
+            return cleaned
+        if self.instance.pk:
+            committed = services.ledger_totals(rule_ids=[self.instance.pk]).get(
+                self.instance.pk, {"committed": services.ZERO}
+            )["committed"]
+            if allocation < committed:
+                self.add_error(
+                    "allocation",
+                    f"Der Mittelansatz darf nicht unter die bereits gebundenen Mittel "
+                    f"({format_eur(committed)}) sinken.",
+                )
+        return cleaned
+
+
+@admin.register(LineRule)
+class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+    form = LineRuleForm
+    list_display = ["line", "programme_year", "allocation_eur", "financing_type", "deadline", "one_per_organisation"]
+    list_filter = ["programme_year", "line", "financing_type"]
+    list_select_related = ["line", "programme_year"]
+    search_fields = ["line__name"]
+    fieldsets = [
+        (None, {"fields": ["programme_year", "line", "allocation", "financing_type", "funding_rate", "deadline"]}),
+        ("Antragsberechtigung und Anlagen", {"fields": ["eligible_kinds", "one_per_organisation", "required_attachments"]}),
+        ("Höchstbeträge und Sätze", {"fields": [
+            "cap_per_application", "cap_per_post", "max_posts", "cap_per_course", "unit_rate", "max_units_per_course",
+            "childcare_rate", "hourly_rate", "max_hours_coordinating", "max_hours_other", "flat_rate", "max_months",
+        ]}),
+        ("Nebenbestimmungen", {"fields": ["conditions"]}),
+    ]
+
+    @admin.display(description="Mittelansatz", ordering="allocation")
+    def allocation_eur(self, obj):
+        return format_eur(obj.allocation)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once a rule exists, its year and line are its identity (applications and bookings point at it).
+        return ["programme_year", "line"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        services.rule_save(rule=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Districts and courts -----------------------------------------------------------------------------------------
+
+@admin.register(AdministrativeCourt)
+class AdministrativeCourtAdmin(admin.ModelAdmin):
+    list_display = ["name", "address"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "regierungsbezirk", "court", "population"]
+    list_filter = ["regierungsbezirk", "kind", "court"]
+    list_select_related = ["court"]
+    search_fields = ["name", "kreisschluessel"]
+    fields = ["name", "kind", "kreisschluessel", "regierungsbezirk", "landkreis", "court", "population"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return []
+        return ["name", "kind", "kreisschluessel", "regierungsbezirk", "landkreis"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # the 33 are fixed by law; seeded
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- The ledger (read-only) ---------------------------------------------------------------------------------------
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "rule", "application", "kind", "amount_eur", "created_by_name", "reason"]
+    list_filter = ["kind", "rule__programme_year", "rule__line"]
+    list_select_related = ["rule__line", "rule__programme_year", "application"]
+    search_fields = ["application__file_number"]
+    show_full_result_count = False
+    fields = ["created_at", "rule", "application", "kind", "amount", "reason", "created_by_name"]
+    readonly_fields = fields
+
+    @admin.display(description="Betrag", ordering="amount")
+    def amount_eur(self, obj):
+        return format_eur(obj.amount)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        return queryset.filter(application__file_number__startswith=term), False
+
+    # Money moves only through funding.services; nobody adds, edits or deletes a booking by hand.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
