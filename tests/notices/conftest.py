@@ -1,0 +1,75 @@
+"""Fixtures for notices: applications of real seeded organisations (their seat decides the court), decided via the
+services, and helpers to read the PDF back."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from applications.models import Organisation
+from applications.services import (
+    application_decide,
+    application_recommend,
+    application_start_review,
+    application_submit,
+)
+from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member, staff
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+@pytest.fixture
+def people(seeded):
+    return {
+        "review": staff("Sachbearbeitung", first_name="Sara", last_name="Sachbearbeiterin"),
+        "decide": staff("Bewilligung", first_name="Berta", last_name="Bewilligerin"),
+    }
+
+
+def entity_org(name: str) -> Organisation:
+    org = Organisation.objects.select_related("entity").get(entity__name=name)
+    org.street, org.postcode = "Riversplatz 1–9", "35394"
+    org.save(update_fields=["street", "postcode"])
+    return org
+
+
+def submitted(org, *, code="fallmanagement", grant="50000.00", costs="68000.00", **kwargs):
+    signer = UserFactory(email="unterzeichner@test.wir", username="unterzeichner@test.wir")
+    member(signer, org)
+    app = application(organisation=org, code=code, grant=grant, costs=costs, user=signer, **kwargs)
+    attach_required(app, signer)
+    return application_submit(application=app, user=signer)
+
+
+def decided(app, people, *, action="approve", amount=None, reasons=""):
+    application_start_review(application=app, user=people["review"])
+    application_recommend(application=app, user=people["review"], recommendation="approve")
+    return application_decide(application=app, user=people["decide"], action=action,
+                              amount=Decimal(amount) if amount is not None else None, reasons=reasons)
+
+
+@pytest.fixture
+def giessen(seeded):
+    return entity_org("Landkreis Gießen")
+
+
+@pytest.fixture
+def verein(seeded):
+    from funding.models import District
+
+    return OrganisationFactory(name="Brückenbauer Gießen e. V.", district=District.objects.get(name="Gießen"),
+                               regierungsbezirk="Gießen", street="Marktplatz 3", postcode="35390", city="Gießen")
+
+
+def pdf_bytes(notice) -> bytes:
+    with notice.pdf.open("rb") as fh:
+        fh.seek(0)
+        return fh.read()
