@@ -441,6 +441,10 @@ class Notice(models.Model):
     rendered_at = models.DateTimeField("PDF erstellt am", null=True, blank=True)
     sent_at = models.DateTimeField("Versandt am", null=True, blank=True)
     send_count = models.PositiveIntegerField("Anzahl Versendungen", default=0)
+    claimed_at = models.DateTimeField(
+        "In Arbeit seit", null=True, blank=True,
+        help_text="Zeitpunkt, zu dem ein Worker den Bescheid übernommen hat (Schutz vor Doppelverarbeitung)",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
