@@ -170,6 +170,7 @@ def member_role(request, org_id: int, member_id: int):
 @login_required
 def member_remove(request, org_id: int, member_id: int):
     own, target = _member_in(request, org_id, member_id)
+    is_self = target.pk == own.pk
     if request.method == "POST":
         try:
             accounts.membership_remove(membership=target, user=request.user)
@@ -177,13 +178,13 @@ def member_remove(request, org_id: int, member_id: int):
             messages.error(request, str(exc))
             return redirect("portal:members", org_id=org_id)
         name = target.user.get_full_name() or target.user.email
-        if target.pk == own.pk:
+        if is_self:
             messages.success(request, f"Sie gehören nicht mehr zu „{target.organisation}“.")
             return redirect("portal:dashboard")
         messages.success(request, f"{name} gehört nicht mehr zur Organisation.")
         return redirect("portal:members", org_id=org_id)
     return render(request, "portal/accounts/member_remove.html", {"organisation": own.organisation, "target": target,
-                                                                  "is_self": target.pk == own.pk})
+                                                                  "is_self": is_self})
 
 
 @login_required
