@@ -66,6 +66,7 @@ LINE_FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
 class Problem:
     field: str | None
     message: str
+    year: int | None = None  # the budget year of a plan problem (forms show it in that year's block)
 
 
 def _dec(value) -> Decimal:
@@ -193,17 +194,48 @@ def plan_problems(*, application) -> list[Problem]:
             problems.append(Problem(
                 "plan",
                 f"{plan.year}: Die Einnahmen ({format_eur(plan.total_income)}) müssen den Ausgaben "
-                f"({format_eur(costs)}) entsprechen.",
+                f"({format_eur(costs)}) entsprechen.", plan.year,
             ))
         if plan.requested_grant <= 0:
-            problems.append(Problem("requested_grant", f"{plan.year}: Bitte geben Sie die beantragte Zuwendung an."))
+            problems.append(Problem("requested_grant", f"{plan.year}: Bitte geben Sie die beantragte Zuwendung an.",
+                                    plan.year))
         if cap is not None and plan.requested_grant > cap:
             problems.append(Problem(
                 "requested_grant",
                 f"{plan.year}: Die beantragte Zuwendung ({format_eur(plan.requested_grant)}) übersteigt den "
-                f"Höchstbetrag von {format_eur(cap)} nach den Förderregeln {application.rule.programme_year.year}.",
+                f"Höchstbetrag von {format_eur(cap)} nach den Förderregeln {application.rule.programme_year.year}"
+                f"{cap_explanation(rule=application.rule, details=application.details or {})}.", plan.year,
             ))
     return problems
+
+
+def cap_explanation(*, rule: LineRule, details: dict) -> str:
+    """How the cap is made up, in words (' (50.000,00 € je Vollzeitstelle × 1,0 Stellen)'), or ''."""
+    code, parts = rule.line.code, []
+    if code in ("koordination", "fallmanagement") and rule.cap_per_post is not None:
+        posts = _dec(details.get("posts"))
+        if rule.max_posts is not None:
+            posts = min(posts, rule.max_posts)
+        parts.append(f"{format_eur(rule.cap_per_post)} je Vollzeitstelle × {str(posts).replace('.', ',')} Stellen")
+    elif code == "lotsen" and rule.hourly_rate is not None:
+        coord, other = _int(details.get("coordinating_lotsen")), _int(details.get("other_lotsen"))
+        parts.append(f"{format_eur(rule.hourly_rate)} je Stunde, höchstens {rule.max_hours_coordinating} Stunden je "
+                     f"koordinierender und {rule.max_hours_other} Stunden je weiterer Lotsin bzw. weiterem Lotsen "
+                     f"({coord} + {other} Personen)")
+    elif code in ("mitsprache", "sprachkurse") and rule.unit_rate is not None:
+        text = f"{format_eur(rule.unit_rate)} je Unterrichtseinheit"
+        if rule.cap_per_course is not None:
+            text += f", höchstens {format_eur(rule.cap_per_course)} je Kurs"
+        if rule.childcare_rate:
+            text += f", Kinderbetreuung {format_eur(rule.childcare_rate)} je Einheit"
+        parts.append(text)
+    elif code == "migrantenorganisationen":
+        parts.append("Mikroprojekt bis 3.000,00 € und Minijob bis 7.200,00 € je Jahr")
+    elif code == "laiendolmetscher" and rule.flat_rate is not None:
+        parts.append(f"{format_eur(rule.flat_rate)} je Einsatz, höchstens 5 Einsätze je Klientin oder Klient")
+    if rule.cap_per_application is not None:
+        parts.append(f"höchstens {format_eur(rule.cap_per_application)} je Antrag")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def completeness_problems(*, application, today=None) -> list[Problem]:

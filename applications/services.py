@@ -16,7 +16,17 @@ from funding.models import LineRule
 from wir_portal.money import format_eur, money
 
 from . import rules
-from .models import Application, Event, FileNumberCounter, InternalNote, Message, NoticeKind, PlanYear
+from .models import (
+    Application,
+    Attachment,
+    CostItem,
+    Event,
+    FileNumberCounter,
+    InternalNote,
+    Message,
+    NoticeKind,
+    PlanYear,
+)
 from .notices import notice_create
 from .selectors import actors_for
 from .workflow import FUNDED, Status, TransitionError, check_transition, transition_for
@@ -142,6 +152,162 @@ def message_reply(*, application: Application, user, body: str) -> Message:
                                          author_name=actor_name(user), body=body.strip())
         event_record(application=application, user=user, action="message", reason=body.strip()[:500])
     return message
+
+
+# --- Applicant side: drafts, plan, follow-up applications, attachments (portal h3b) --------------------------
+
+@dataclass
+class PlanInput:
+    """One budget year of the cost and financing plan as entered: cost items and the four kinds of income."""
+
+    year: int
+    costs: list[tuple[str, str, Decimal]]
+    own_funds: Decimal = ZERO
+    third_party_funds: Decimal = ZERO
+    other_public_funds: Decimal = ZERO
+    requested_grant: Decimal = ZERO
+
+
+APPLICATION_FIELDS = ("title", "purpose", "target_group", "period_start", "period_end", "contact_name",
+                      "contact_email", "contact_phone")
+
+
+def application_start_problem(*, organisation, rule: LineRule, today=None) -> str | None:
+    """Why this organisation may not start an application for this line and year (None: it may)."""
+    today = today or timezone.localdate()
+    if not rule.programme_year.is_open:
+        return f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet."
+    if not rules.is_eligible(rule=rule, organisation_kind=organisation.kind):
+        return (f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ nicht "
+                f"antragsberechtigt. Antragsberechtigt: {rules.eligible_kinds_label(rule)}.")
+    if rule.deadline and today > rule.deadline:
+        return f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen."
+    if rule.one_per_organisation and Application.objects.filter(organisation=organisation, rule=rule).exclude(
+        status__in=[Status.WITHDRAWN, Status.REJECTED]
+    ).exists():
+        return (f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre Organisation hat "
+                f"für {rule.programme_year.year} bereits einen Antrag angelegt.")
+    return None
+
+
+def plan_save(*, application: Application, plan: list[PlanInput]) -> None:
+    """Replace the cost and financing plan with the years given (years not given are removed)."""
+    years = [p.year for p in plan]
+    application.cost_items.exclude(year__in=years).delete()
+    application.plan_years.exclude(year__in=years).delete()
+    for p in plan:
+        application.cost_items.filter(year=p.year).delete()
+        CostItem.objects.bulk_create([
+            CostItem(application=application, year=p.year, category=category, description=description,
+                     amount=money(amount))
+            for category, description, amount in p.costs
+        ])
+        PlanYear.objects.update_or_create(application=application, year=p.year, defaults={
+            "own_funds": money(p.own_funds), "third_party_funds": money(p.third_party_funds),
+            "other_public_funds": money(p.other_public_funds), "requested_grant": money(p.requested_grant),
+        })
+    plan_totals_refresh(application=application)
+
+
+def application_save_draft(*, application: Application, user, fields: dict, details: dict,
+                           plan: list[PlanInput] | None) -> Application:
+    """Store what the applicant typed. Drafts may be incomplete; only submission checks completeness."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if not locked.is_editable:
+            raise ApplicationError("Der Antrag ist eingereicht und kann nicht mehr bearbeitet werden.")
+        for name in APPLICATION_FIELDS:
+            if name in fields:
+                value = fields[name]
+                if value is None and not name.startswith("period"):
+                    value = ""
+                setattr(locked, name, value)
+        locked.details = details
+        locked.save()
+        if plan is not None:
+            plan_save(application=locked, plan=plan)
+        return locked
+
+
+def application_create(*, organisation, rule: LineRule, user, fields: dict, details: dict,
+                       plan: list[PlanInput] | None, previous: Application | None = None,
+                       today=None) -> Application:
+    """Start a draft for this organisation and line (eligibility, deadline, one per entity checked here)."""
+    with transaction.atomic():
+        problem = application_start_problem(organisation=organisation, rule=rule, today=today)
+        if problem:
+            raise ApplicationError(problem)
+        application = Application.objects.create(
+            organisation=organisation, rule=rule, previous=previous, created_by=user,
+            title=(fields.get("title") or "").strip() or f"{rule.line.name} {rule.programme_year.year}",
+        )
+        event_record(application=application, user=user, action="follow_up" if previous else "create",
+                     to_status=Status.DRAFT,
+                     reason=f"Folgeantrag zu {previous.file_number or previous.title}" if previous else "")
+        return application_save_draft(application=application, user=user, fields=fields, details=details,
+                                      plan=plan)
+
+
+def _shift_year(value, years: int):
+    import datetime
+
+    if value is None or not years:
+        return value
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year + years, day=28) if isinstance(value, datetime.date) else value
+
+
+def application_copy_as_follow_up(*, previous: Application, user, rule: LineRule | None = None,
+                                  today=None) -> Application:
+    """Folgeantrag: a new draft for the same line in the next open year, copying last year's details and plan
+    (shifted to the new year). No attachments, status, file number or decision are copied."""
+    if rule is None:
+        rule = (LineRule.objects.select_related("line", "programme_year")
+                .filter(line_id=previous.rule.line_id, programme_year__is_open=True,
+                        programme_year__year__gt=previous.rule.programme_year.year)
+                .order_by("programme_year__year").first())
+        if rule is None:
+            raise ApplicationError("Für diesen Förderbereich ist derzeit kein späteres Programmjahr geöffnet.")
+    shift = rule.programme_year.year - previous.rule.programme_year.year
+    old_year = str(previous.rule.programme_year.year)
+    details = dict(previous.details or {})
+    if details.get("start_date"):
+        import datetime
+
+        try:
+            details["start_date"] = _shift_year(datetime.date.fromisoformat(details["start_date"]), shift).isoformat()
+        except ValueError:
+            details.pop("start_date")
+    fields = {name: getattr(previous, name) for name in APPLICATION_FIELDS}
+    fields["title"] = previous.title.replace(old_year, str(rule.programme_year.year)).replace("[Demo] ", "")
+    fields["period_start"] = _shift_year(previous.period_start, shift)
+    fields["period_end"] = _shift_year(previous.period_end, shift)
+    costs: dict[int, list] = {}
+    for item in previous.cost_items.all():
+        costs.setdefault(item.year, []).append((item.category, item.description, item.amount))
+    plan = [
+        PlanInput(year=p.year + shift, costs=costs.get(p.year, []), own_funds=p.own_funds,
+                  third_party_funds=p.third_party_funds, other_public_funds=p.other_public_funds,
+                  requested_grant=p.requested_grant)
+        for p in previous.plan_years.all()
+    ]
+    return application_create(organisation=previous.organisation, rule=rule, user=user, fields=fields,
+                              details=details, plan=plan, previous=previous, today=today)
+
+
+def attachment_delete(*, attachment: Attachment, user) -> None:
+    """Remove an attachment while the application is editable (file and row); the audit keeps a record."""
+    with transaction.atomic():
+        application = _lock(attachment.application)
+        if not application.is_editable:
+            raise ApplicationError("Der Antrag ist eingereicht; Anlagen können nicht mehr gelöscht werden.")
+        name = attachment.original_name
+        attachment.file.delete(save=False)
+        attachment.delete()
+        event_record(application=application, user=user, action="attachment_delete", reason=name,
+                     visible_to_applicant=False)
 
 
 # --- Staff side -----------------------------------------------------------------------------------------------
