@@ -142,7 +142,7 @@ def trend_lines(years: Sequence[int], series: Sequence[Series], *, chart_id: str
 
     desc_parts = []
     for s in series:
-        points = ", ".join(f"{y}: {desc_format(v)}" for y, v in zip(years, s.values) if v is not None)
+        points = ", ".join(f"{y}: {desc_format(v)}" for y, v in zip(years, s.values, strict=True) if v is not None)
         desc_parts.append(f"{s.label} – {points}")
     out = _svg_open(chart_id, width, height, title, "; ".join(desc_parts) + ". " + table_hint)
     # Grid and y axis

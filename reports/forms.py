@@ -28,9 +28,8 @@ class ReportFilterForm(forms.Form):
 
     def filters(self, *, default_year: int | None) -> ReportFilters:
         """The validated filters; invalid values are ignored (a report page never fails on a stale link)."""
-        data = self.cleaned_data if self.is_valid() else {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        } if hasattr(self, "cleaned_data") else {}
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
         year = data.get("jahr") or default_year
         return ReportFilters(year=year, line_id=data.get("bereich"), regierungsbezirk=data.get("rb") or "",
                              district_id=data.get("kreis"), kind=data.get("art") or "")

@@ -97,11 +97,12 @@ class ReportFilters:
             qs = qs.filter(rule__line_id=self.line_id)
         return qs
 
-    def admin_params(self) -> dict[str, str]:
-        """The same filters as query parameters of the admin changelist of applications."""
+    def admin_params(self, year_ids: dict[int, int]) -> dict[str, str]:
+        """The same filters as query parameters of the admin changelist of applications (which filters the
+        programme year by its primary key: year_ids maps year → ProgrammeYear.pk)."""
         params: dict[str, str] = {}
-        if self.year:
-            params[ADMIN_PARAMS["year"]] = str(self.year)
+        if self.year and self.year in year_ids:
+            params[ADMIN_PARAMS["year"]] = str(year_ids[self.year])
         if self.line_id:
             params[ADMIN_PARAMS["line"]] = str(self.line_id)
         if self.regierungsbezirk:
@@ -121,12 +122,12 @@ class ReportFilters:
 
 # Query parameters of the applications admin changelist (applications/admin.py list_filter).
 ADMIN_PARAMS = {
-    "year": "rule__programme_year__year",
+    "year": "rule__programme_year__id__exact",
     "line": "rule__line__id__exact",
     "regierungsbezirk": "organisation__regierungsbezirk__exact",
     "district": "organisation__district__id__exact",
     "kind": "organisation__kind__exact",
-    "status": "status__exact",
+    "status": "status",  # StatusFilter.parameter_name
     "status_in": "status__in",
 }
 ADMIN_APPLICATIONS_URL = "/admin/applications/application/"
@@ -482,14 +483,16 @@ def regions_report(filters: ReportFilters) -> Regions:
 @dataclass
 class FilterChoices:
     years: list[int] = field(default_factory=list)
+    year_ids: dict[int, int] = field(default_factory=dict)
     lines: list[tuple[int, str]] = field(default_factory=list)
     districts: list[tuple[int, str]] = field(default_factory=list)
 
 
 def filter_choices() -> FilterChoices:
     """Three queries."""
+    year_ids = dict(ProgrammeYear.objects.order_by("-year").values_list("year", "id"))
     return FilterChoices(
-        years=list(ProgrammeYear.objects.order_by("-year").values_list("year", flat=True)),
+        years=list(year_ids), year_ids=year_ids,
         lines=list(FundingLine.objects.order_by("order", "name").values_list("id", "name")),
         districts=list(District.objects.order_by("name").values_list("id", "name")),
     )

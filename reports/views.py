@@ -53,45 +53,66 @@ def _default_year(years: list[int]) -> int | None:
 
 
 def _filters(request, *, with_year: bool = True):
+    """The filter form (always bound, so the chosen default year shows as selected) and its filters."""
     choices = filter_choices()
-    form = ReportFilterForm(request.GET or None, choices=choices, with_year=with_year)
-    if form.is_bound:
-        form.is_valid()
+    data = request.GET.copy()
+    if with_year and not data.get("jahr"):
+        default = _default_year(choices.years)
+        if default:
+            data["jahr"] = str(default)
+    form = ReportFilterForm(data, choices=choices, with_year=with_year)
+    form.is_valid()
     return form, form.filters(default_year=_default_year(choices.years) if with_year else None), choices
 
 
-def admin_applications_url(filters: ReportFilters, *, status: str | list[str] | None = None, received: bool = False,
-                           **extra) -> str:
-    params = filters.admin_params()
+def admin_applications_url(filters: ReportFilters, year_ids: dict[int, int], *, status: str | list[str] | None = None,
+                           received: bool = False) -> str:
+    params = filters.admin_params(year_ids)
     if isinstance(status, str):
         params[ADMIN_PARAMS["status"]] = status
     elif status:
         params[ADMIN_PARAMS["status_in"]] = ",".join(status)
     if received:
         params["submitted_at__isnull"] = "False"
-    params.update({k: str(v) for k, v in extra.items()})
     return f"{ADMIN_APPLICATIONS_URL}?{urlencode(params)}"
 
 
-def admin_ledger_url(*, rule_id: int | None = None, year: int | None = None, kind: str | None = None) -> str:
+def admin_ledger_url(*, rule_id: int | None = None, year_id: int | None = None, line_id: int | None = None,
+                     kind: str | None = None) -> str:
+    """The ledger admin changelist (funding/admin.py list_filter: kind, rule__programme_year, rule__line)."""
     params = {}
-    if rule_id:
+    if year_id:
+        params["rule__programme_year__id__exact"] = str(year_id)
+    if line_id:
+        params["rule__line__id__exact"] = str(line_id)
+    if rule_id and not (year_id and line_id):
         params["rule__id__exact"] = str(rule_id)
-    if year:
-        params["rule__programme_year__year"] = str(year)
     if kind:
         params["kind__exact"] = kind
     return f"{ADMIN_LEDGER_URL}?{urlencode(params)}"
 
 
-def _count_links(filters: ReportFilters) -> dict[str, str]:
+def _count_links(filters: ReportFilters, year_ids: dict[int, int]) -> dict[str, str]:
     return {
-        "received": admin_applications_url(filters, received=True),
-        "decided": admin_applications_url(filters, status=[str(s) for s in DECIDED]),
-        "approved": admin_applications_url(filters, status=[str(s) for s in FUNDED]),
-        "rejected": admin_applications_url(filters, status="rejected"),
-        "pending": admin_applications_url(filters, status=[str(s) for s in PENDING]),
-        "all": admin_applications_url(filters),
+        "received": admin_applications_url(filters, year_ids, received=True),
+        "decided": admin_applications_url(filters, year_ids, status=[str(s) for s in DECIDED]),
+        "approved": admin_applications_url(filters, year_ids, status=[str(s) for s in FUNDED]),
+        "rejected": admin_applications_url(filters, year_ids, status="rejected"),
+        "pending": admin_applications_url(filters, year_ids, status=[str(s) for s in PENDING]),
+        "all": admin_applications_url(filters, year_ids),
+    }
+
+
+def _money_links(filters: ReportFilters, year_ids: dict[int, int], *, rule_id: int | None = None) -> dict[str, str]:
+    """Committed and paid sums link to the ledger rows behind them; with region/kind filters (which the ledger
+    admin cannot express) to the funded applications behind them."""
+    if filters.scoped_to_organisations:
+        funded = admin_applications_url(filters, year_ids, status=[str(s) for s in FUNDED])
+        return {"allocation": "", "committed": funded, "paid": funded}
+    return {
+        "allocation": f"/admin/funding/linerule/{rule_id}/change/" if rule_id else "",
+        "committed": admin_ledger_url(rule_id=rule_id, year_id=year_ids.get(filters.year), line_id=filters.line_id),
+        "paid": admin_ledger_url(rule_id=rule_id, year_id=year_ids.get(filters.year), line_id=filters.line_id, kind="payment"),
     }
 
 
@@ -118,15 +139,11 @@ def overview(request):
     data = programme_overview(filters)
     for row in data.rows:
         row_filters = ReportFilters(**{**filters.__dict__, "year": data.year, "line_id": row.line_id})
-        row.links = _count_links(row_filters)
-        row.ledger_links = {
-            "allocation": f"/admin/funding/linerule/{row.rule_id}/change/" if row.rule_id else "",
-            "committed": admin_ledger_url(rule_id=row.rule_id),
-            "paid": admin_ledger_url(rule_id=row.rule_id, kind="payment"),
-        }
-    data.total.links = _count_links(ReportFilters(**{**filters.__dict__, "year": data.year}))
-    data.total.ledger_links = {"committed": admin_ledger_url(year=data.year),
-                               "paid": admin_ledger_url(year=data.year, kind="payment")}
+        row.links = _count_links(row_filters, choices.year_ids)
+        row.ledger_links = _money_links(row_filters, choices.year_ids, rule_id=row.rule_id)
+    total_filters = ReportFilters(**{**filters.__dict__, "year": data.year})
+    data.total.links = _count_links(total_filters, choices.year_ids)
+    data.total.ledger_links = _money_links(total_filters, choices.year_ids)
     return render(request, "reports/overview.html", _context(
         request, form, filters, choices, overview=data, chart=charts.overview_chart(data),
         pdf_form={"year_from": data.year, "year_to": data.year},
@@ -139,7 +156,7 @@ def trend(request):
     form, filters, choices = _filters(request, with_year=False)
     rows = programme_trend(filters)
     for row in rows:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "year": row.year}))
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "year": row.year}), choices.year_ids)
     money_chart, count_chart = charts.trend_charts(rows)
     return render(request, "reports/trend.html", _context(
         request, form, filters, choices, rows=rows, money_chart=money_chart, count_chart=count_chart,
@@ -152,10 +169,10 @@ def regions(request):
     form, filters, choices = _filters(request)
     data = regions_report(filters)
     for row in data.bezirke:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "regierungsbezirk": row.key, "district_id": None}))
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "regierungsbezirk": row.key, "district_id": None}), choices.year_ids)
     for row in data.districts:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key, "regierungsbezirk": ""}))
-    data.total.links = _count_links(filters)
+        row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key, "regierungsbezirk": ""}), choices.year_ids)
+    data.total.links = _count_links(filters, choices.year_ids)
     return render(request, "reports/regions.html", _context(request, form, filters, choices, regions=data))
 
 
