@@ -345,7 +345,7 @@ class ApplicationAdmin(admin.ModelAdmin):
                 "applications.add_internalnote")):
             raise PermissionDenied
         change_url = reverse("admin:applications_application_change", args=[app.pk])
-        form = decision.form(request.POST or None, application=app)
+        form = decision.form(request.POST if request.method == "POST" else None, application=app)
         if request.method == "POST" and form.is_valid():
             try:
                 decision.run(application=app, user=request.user, data=form.cleaned_data)

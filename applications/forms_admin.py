@@ -22,9 +22,9 @@ class MoneyField(forms.CharField):
     """An amount typed the German way ("50.000,00", "50000", "50.000 €") -> Decimal."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "class": "vTextField wir-money", "autocomplete": "off"})
+        self.widget.attrs.update({"inputmode": "decimal", "class": "vTextField wir-money", "autocomplete": "off",
+                                  "maxlength": "20"})
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
