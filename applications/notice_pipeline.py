@@ -338,3 +338,20 @@ def notice_preview_pdf(*, application: Application, kind: str, amount: Decimal |
     rendered = notice_html(context=context, legal_versions=legal_versions_for(kind), number="ENTWURF", draft=True)
     return render_pdf(rendered.html, title=f"ENTWURF {rendered.title}", subject=rendered.subject,
                       keywords=rendered.keywords)
+
+
+def notice_preview(*, application: Application, user=None, kind: str | None = None,  # noqa: ARG001
+                   amount: Decimal | None = None, reasons: str = "") -> bytes:
+    """Preview for the admin's decision page: the notice the current recommendation would produce (ENTWURF).
+    Data problems come back as the services' ApplicationError so the admin shows a message, not a 500."""
+    from .services import ApplicationError
+
+    if kind is None:
+        kind = NoticeKind.REJECTION if application.recommendation == "reject" else NoticeKind.APPROVAL
+    if kind == NoticeKind.APPROVAL and amount is None:
+        amount = application.approved_amount or application.requested_amount
+    try:
+        return notice_preview_pdf(application=application, kind=kind, amount=amount,
+                                  reasons=reasons or application.decision_reasons)
+    except NoticeError as exc:
+        raise ApplicationError(str(exc)) from exc

@@ -42,7 +42,7 @@ def entity_org(name: str) -> Organisation:
 
 
 def submitted(org, *, code="fallmanagement", grant="50000.00", costs="68000.00", **kwargs):
-    signer = UserFactory(email="unterzeichner@test.wir", username="unterzeichner@test.wir")
+    signer = UserFactory(first_name="Uta", last_name="Unterzeichnerin")
     member(signer, org)
     app = application(organisation=org, code=code, grant=grant, costs=costs, user=signer, **kwargs)
     attach_required(app, signer)

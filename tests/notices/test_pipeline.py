@@ -1,0 +1,179 @@
+"""The outbox: states, exactly-once under duplicated tasks, failures, retries with backoff, staff retry/resend,
+preview and versioned legal texts."""
+
+import smtplib
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from applications import notice_pipeline as pipeline
+from applications import tasks
+from applications.legal import legal_text_save
+from applications.models import Event, Notice, NoticeKind, NoticeStatus
+from applications.notices import NoticeError
+from applications.services import ApplicationError
+
+from .conftest import decided, normalised, pdf_bytes, pdf_text, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approved(giessen, people, django_capture_on_commit_callbacks):
+    """An approved application whose approval notice is still queued (the on-commit task was not run)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        app = submitted(giessen)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        decided(app, people)
+    assert len(callbacks) == 1
+    mail.outbox.clear()
+    return Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
+
+
+def test_states_queued_rendered_sent_and_the_mail(approved):
+    assert approved.status == NoticeStatus.QUEUED and not approved.pdf
+    assert pipeline.notice_render(notice_id=approved.pk) == NoticeStatus.RENDERED
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.RENDERED and approved.pdf and len(approved.sha256) == 64
+    assert approved.rendered_at and approved.claimed_at is None and approved.attempts == 1
+    assert not mail.outbox
+    assert pipeline.notice_send(notice_id=approved.pk) == NoticeStatus.SENT
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENT and approved.sent_at and approved.send_count == 1
+    [message] = mail.outbox
+    file_number = approved.application.file_number
+    assert message.subject == f"Zuwendungsbescheid zu Ihrem Antrag {file_number} – Landesprogramm WIR"
+    assert set(message.to) == {approved.application.organisation.email, approved.application.submitted_by.email}
+    assert file_number in message.body and message.alternatives[0].mimetype == "text/html"
+    [(name, content, mimetype)] = message.attachments
+    assert name == f"Zuwendungsbescheid_{file_number}.pdf" and mimetype == "application/pdf"
+    assert content == pdf_bytes(approved) and content.startswith(b"%PDF")
+    assert Event.objects.filter(application=approved.application, action="notice_sent",
+                                reason__contains=approved.number).count() == 1
+
+
+def test_duplicate_tasks_do_nothing_twice(approved):
+    for _ in range(3):  # the on-commit task, a redelivery and a duplicate
+        tasks.notice_render.delay(approved.pk)
+        tasks.notice_send.delay(approved.pk)
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENT and approved.send_count == 1
+    assert len(mail.outbox) == 1
+    first_pdf, first_hash = approved.pdf.name, approved.sha256
+    tasks.notice_render.delay(approved.pk)
+    approved.refresh_from_db()
+    assert (approved.pdf.name, approved.sha256) == (first_pdf, first_hash)
+    assert len(mail.outbox) == 1
+
+
+def test_a_live_claim_is_respected_and_an_abandoned_one_taken_over(approved):
+    from django.utils import timezone
+
+    Notice.objects.filter(pk=approved.pk).update(status=NoticeStatus.RENDERING, claimed_at=timezone.now())
+    assert pipeline.notice_run(notice_id=approved.pk) == NoticeStatus.RENDERING  # another worker is on it
+    assert not mail.outbox
+    Notice.objects.filter(pk=approved.pk).update(claimed_at=timezone.now() - pipeline.lease() * 2)
+    assert pipeline.notice_run(notice_id=approved.pk) == NoticeStatus.SENT      # that worker died
+    assert len(mail.outbox) == 1
+
+
+def test_smtp_failure_marks_failed_and_staff_retry_sends_once(approved, people, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    tasks.notice_render.delay(approved.pk)  # eager: no waiting for backoff, the failure is recorded at once
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.FAILED
+    assert "SMTPServerDisconnected" in approved.last_error and approved.attempts == 2  # render + send
+    rendered_pdf = approved.pdf.name
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.notice_retry(notice=approved, user=people["decide"])
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENT and approved.last_error == "" and approved.send_count == 1
+    assert approved.pdf.name == rendered_pdf  # the archived PDF is sent, not a new one
+    assert len(mail.outbox) == 1
+    assert Event.objects.filter(application=approved.application, action="notice_retry", actor=people["decide"]).exists()
+    with pytest.raises(ApplicationError):
+        pipeline.notice_retry(notice=approved, user=people["decide"])
+
+
+def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, monkeypatch):
+    monkeypatch.setenv("WIR_NOTICE_RETRY_BASE_SECONDS", "30")
+    assert [tasks.retry_countdown(n) for n in range(4)] == [30, 60, 120, 240]
+    pipeline.notice_render(notice_id=approved.pk)
+    monkeypatch.setattr(EmailMultiAlternatives, "send",
+                        lambda self, *a, **k: (_ for _ in ()).throw(ConnectionRefusedError("refused")))
+    calls = []
+
+    class Retry(Exception):
+        pass
+
+    def fake_task(retries):
+        def retry(exc, countdown):
+            calls.append(countdown)
+            return Retry()
+        return SimpleNamespace(request=SimpleNamespace(is_eager=False, retries=retries), max_retries=6, retry=retry)
+
+    with pytest.raises(Retry):
+        tasks.notice_send.run.__func__(fake_task(2), approved.pk)  # the task body with a stand-in for `self`
+    assert calls == [120]
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.RENDERED and "refused" in approved.last_error  # waits for the retry
+    tasks._retry_or_fail(fake_task(6), approved.pk, ConnectionRefusedError("refused"))  # the last retry failed
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.FAILED
+
+
+def test_staff_resend_sends_again_and_is_logged(approved, people, django_capture_on_commit_callbacks):
+    pipeline.notice_run(notice_id=approved.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.notice_resend(notice=approved, user=people["decide"])
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENT and approved.send_count == 2 and len(mail.outbox) == 2
+    event = Event.objects.get(application=approved.application, action="notice_resend")
+    assert event.actor == people["decide"] and not event.visible_to_applicant
+    queued = Notice.objects.create(application=approved.application, kind=NoticeKind.RECEIPT, context={})
+    with pytest.raises(ApplicationError):
+        pipeline.notice_resend(notice=queued, user=people["decide"])
+
+
+def test_preview_is_a_draft_and_saves_nothing(giessen, people, django_capture_on_commit_callbacks, settings):
+    with django_capture_on_commit_callbacks(execute=True):
+        app = submitted(giessen)
+    before = Notice.objects.count()
+    data = pipeline.notice_preview_pdf(application=app, kind=NoticeKind.APPROVAL, amount=Decimal("40000.00"),
+                                       reasons="Nur 0,8 Stellen.")
+    text = normalised(pdf_text(data))
+    assert "ENTWURF" in text and "höchstens 40.000,00 €" in text and "Nur 0,8 Stellen." in text
+    assert Notice.objects.count() == before
+    import pathlib
+
+    assert not list(pathlib.Path(settings.MEDIA_ROOT).glob("notices/**/*.pdf")) or all(
+        n.pdf.name for n in Notice.objects.all())
+    app.organisation.entity = app.organisation.district = None
+    with pytest.raises(NoticeError, match="Verwaltungsgericht"):
+        pipeline.notice_preview_pdf(application=app, kind=NoticeKind.REJECTION, reasons="x")
+
+
+def test_legal_text_edits_are_new_versions_and_old_notices_rerender_unchanged(approved, people, verein,
+                                                                              django_capture_on_commit_callbacks):
+    pipeline.notice_run(notice_id=approved.pk)
+    new = legal_text_save(key="remedies", title="Rechtsbehelfsbelehrung",
+                          body="Klage beim {court_name} ({court_address}) – NEUE FASSUNG 2027.", user=people["decide"])
+    assert new.version == 2
+    old_html = pipeline.notice_html(context=approved.context, legal_versions=approved.legal_versions,
+                                    number=approved.number).html
+    assert "NEUE FASSUNG" not in old_html and "Widerspruchsverfahren" in old_html
+    with django_capture_on_commit_callbacks(execute=True):
+        app = submitted(verein, code="projekte", grant="5000.00", costs="6000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        decided(app, people, action="reject", reasons="Kein Bedarf.")
+    notice = Notice.objects.get(application=app, kind=NoticeKind.REJECTION)
+    assert notice.legal_versions["remedies"] == 2
+    assert "NEUE FASSUNG 2027" in normalised(pdf_text(pdf_bytes(notice)))
