@@ -489,3 +489,6 @@ def notice_preview_function():
             return func
     return None
 
+
+
+from . import admin_notices  # noqa: E402,F401
