@@ -1,0 +1,290 @@
+"""Submission (rights, completeness, double submit), status page (timeline, messages, withdraw, notices, PDF),
+Folgeantrag, isolation between organisations, and fixed query counts."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from applications import services
+from applications.models import Application, CostItem, Event, Message, Notice, NoticeKind, NoticeStatus
+from applications.workflow import Status
+from tests.factories import application, attach_required, staff
+
+from .conftest import YEAR
+
+
+@pytest.fixture
+def complete(entity, owner):
+    app = application(organisation=entity, user=owner)
+    attach_required(app, owner)
+    return app
+
+
+def submit_url(app):
+    return reverse("portal:application_submit", args=[app.pk])
+
+
+def test_submit_page_lists_nothing_missing_for_complete(client, owner, complete):
+    client.force_login(owner)
+    page = client.get(submit_url(complete))
+    assert page.status_code == 200 and page.context["problems"] == []
+    assert "Antrag verbindlich einreichen" in page.content.decode()
+
+
+def test_signatory_submits(client, owner, complete, django_capture_on_commit_callbacks):
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(submit_url(complete))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:application_detail",
+                                                                          args=[complete.pk])
+    complete.refresh_from_db()
+    assert complete.status == Status.SUBMITTED and complete.file_number == f"WIR-{YEAR}-FM-0001"
+    assert complete.submitted_at is not None and complete.submitted_by == owner
+    assert Notice.objects.filter(application=complete, kind=NoticeKind.RECEIPT).count() == 1
+    assert len(callbacks) >= 1  # the receipt notice is queued (rendered and e-mailed) after commit
+    assert not complete.is_editable
+
+
+def test_double_submit_creates_one_submission(client, owner, complete):
+    client.force_login(owner)
+    first = client.post(submit_url(complete))
+    second = client.post(submit_url(complete))  # double click / second tab
+    assert first.status_code == second.status_code == 302
+    complete.refresh_from_db()
+    assert complete.file_number == f"WIR-{YEAR}-FM-0001"
+    assert Event.objects.filter(application=complete, action="submit").count() == 1
+    assert Notice.objects.filter(application=complete, kind=NoticeKind.RECEIPT).count() == 1
+
+
+def test_second_signatory_cannot_submit_again(client, owner, complete, entity):
+    from applications.models import Role
+    from tests.factories import UserFactory, member
+
+    other = UserFactory()
+    member(other, entity, Role.SIGNATORY)
+    client.force_login(owner)
+    client.post(submit_url(complete))
+    client.force_login(other)
+    response = client.post(submit_url(complete), follow=True)
+    assert "bereits eingereicht" in response.content.decode()
+    assert Event.objects.filter(application=complete, action="submit").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_double_submit_on_postgres(require_postgres, seeded):
+    """Two requests at the same moment (two tabs): the row lock lets one through; the other changes nothing."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    from applications.models import Organisation, Role
+    from tests.factories import UserFactory, member
+
+    entity = Organisation.objects.get(entity__name="Landkreis Gießen")
+    user = UserFactory()
+    member(user, entity, Role.SIGNATORY)
+    app = application(organisation=entity, user=user)
+    attach_required(app, user)
+    barrier, results = threading.Barrier(2), []
+
+    def post():
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        results.append(client.post(submit_url(app)).status_code)
+        connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [302, 302]
+    assert Event.objects.filter(application=app, action="submit").count() == 1
+    assert Notice.objects.filter(application=app, kind=NoticeKind.RECEIPT).count() == 1
+
+
+def test_member_may_edit_but_not_submit(client, colleague, complete):
+    client.force_login(colleague)
+    assert client.get(reverse("portal:application_edit", args=[complete.pk])).status_code == 200
+    page = client.get(submit_url(complete))
+    assert page.status_code == 200 and "nur zeichnungsberechtigte" in page.content.decode()
+    response = client.post(submit_url(complete))
+    assert response.status_code == 403
+    complete.refresh_from_db()
+    assert complete.status == Status.DRAFT
+
+
+def test_incomplete_is_not_submitted(client, owner, entity):
+    app = application(organisation=entity)  # no attachments
+    client.force_login(owner)
+    response = client.post(submit_url(app), follow=True)
+    assert "Stellenbeschreibung" in response.content.decode()
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT and app.file_number is None
+
+
+def test_status_page_timeline_messages_changes_requested_resubmit(client, owner, complete):
+    client.force_login(owner)
+    client.post(submit_url(complete))
+    sb = staff("Sachbearbeitung")
+    complete.refresh_from_db()
+    services.application_start_review(application=complete, user=sb)
+    services.application_request_changes(application=complete, user=sb, message="Bitte Stellenplan nachreichen.")
+    services.event_record(application=complete, user=sb, action="budget_note", reason="intern",
+                          visible_to_applicant=False)
+    page = client.get(reverse("portal:application_detail", args=[complete.pk]))
+    html = page.content.decode()
+    labels = [e.label for e in page.context["events"]]
+    assert labels == ["Antrag eingereicht", "Prüfung begonnen", "Nachforderung des Regierungspräsidiums"]
+    assert "Bitte Stellenplan nachreichen." in html and "intern" not in html
+    assert "Antrag überarbeiten" in html
+    # reply
+    response = client.post(reverse("portal:message_reply", args=[complete.pk]), {"body": "Kommt morgen."})
+    assert response.status_code == 302
+    assert Message.objects.filter(application=complete, from_staff=False, body="Kommt morgen.").exists()
+    assert client.post(reverse("portal:message_reply", args=[complete.pk]), {"body": ""}).status_code == 400
+    # editable again, then resubmitted
+    edit = client.get(reverse("portal:application_edit", args=[complete.pk]))
+    assert edit.status_code == 200
+    response = client.post(submit_url(complete))
+    complete.refresh_from_db()
+    assert complete.status == Status.RESUBMITTED and complete.file_number == f"WIR-{YEAR}-FM-0001"
+
+
+def test_withdraw_needs_confirmation_and_signatory(client, owner, colleague, complete):
+    url = reverse("portal:application_withdraw", args=[complete.pk])
+    client.force_login(colleague)
+    assert client.post(url, {"confirm": "on"}).status_code == 403
+    client.force_login(owner)
+    client.post(submit_url(complete))
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 400 and "bestätigen" in response.content.decode()
+    response = client.post(url, {"confirm": "on", "reason": "Stelle nicht besetzbar"})
+    complete.refresh_from_db()
+    assert complete.status == Status.WITHDRAWN
+    assert Event.objects.filter(application=complete, action="withdraw").exists()
+
+
+def test_no_withdraw_after_decision(client, owner, entity):
+    app = application(organisation=entity, status=Status.APPROVED)
+    client.force_login(owner)
+    client.post(reverse("portal:application_withdraw", args=[app.pk]), {"confirm": "on"})
+    app.refresh_from_db()
+    assert app.status == Status.APPROVED
+
+
+def test_notice_download_scoped(client, owner, outsider, entity):
+    app = application(organisation=entity, status=Status.APPROVED, file_number="WIR-2027-FM-0042")
+    notice = Notice.objects.create(application=app, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT)
+    notice.pdf.save("x.pdf", ContentFile(b"%PDF-1.7 Bescheid"), save=True)
+    client.force_login(owner)
+    response = client.get(reverse("portal:notice_download", args=[notice.pk]))
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Zuwendungsbescheid" in client.get(reverse("portal:application_detail", args=[app.pk])).content.decode()
+    client.force_login(outsider)
+    assert client.get(reverse("portal:notice_download", args=[notice.pk])).status_code == 404
+    queued = Notice.objects.create(application=app, kind=NoticeKind.AMENDMENT, status=NoticeStatus.QUEUED)
+    client.force_login(owner)
+    assert client.get(reverse("portal:notice_download", args=[queued.pk])).status_code == 404
+
+
+def test_application_pdf_as_submitted(client, owner, complete):
+    client.force_login(owner)
+    assert client.get(reverse("portal:application_pdf", args=[complete.pk])).status_code == 404  # draft: none yet
+    client.post(submit_url(complete))
+    response = client.get(reverse("portal:application_pdf", args=[complete.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and "attachment" in response["Content-Disposition"]
+
+
+def test_follow_up_copies_last_year(client, owner, entity):
+    old = application(organisation=entity, year=2026, status=Status.APPROVED, file_number="WIR-2026-FM-0009",
+                      title="Fallmanagement 2026",
+                      details={"posts": "1.0", "pay_group": "S 12", "start_date": "2026-01-01"})
+    attach_required(old, owner)
+    client.force_login(owner)
+    response = client.post(reverse("portal:application_follow_up", args=[old.pk]))
+    new = Application.objects.exclude(pk=old.pk).get()
+    assert response["Location"] == reverse("portal:application_edit", args=[new.pk])
+    assert (new.previous, new.status, new.file_number, new.year) == (old, Status.DRAFT, None, 2027)
+    assert new.title == "Fallmanagement 2027" and new.details["start_date"] == "2027-01-01"
+    assert (new.period_start, new.period_end) == (datetime.date(2027, 1, 1), datetime.date(2027, 12, 31))
+    assert [(p.year, p.requested_grant, p.approved_grant) for p in new.plan_years.all()] == [
+        (2027, Decimal("50000.00"), None)]
+    assert [(c.year, c.amount) for c in new.cost_items.all()] == [(2027, Decimal("68000.00"))]
+    assert not new.attachments.exists() and new.submitted_at is None
+    # only once: the line allows one per entity and year
+    client.post(reverse("portal:application_follow_up", args=[old.pk]))
+    assert Application.objects.count() == 2
+
+
+@pytest.mark.parametrize("name, method", [
+    ("application_detail", "get"), ("application_edit", "get"), ("application_edit", "post"),
+    ("application_attachments", "get"), ("application_submit", "get"), ("application_submit", "post"),
+    ("application_withdraw", "get"), ("application_follow_up", "post"), ("message_reply", "post"),
+    ("application_pdf", "get"),
+])
+def test_other_organisations_application_is_404(client, outsider, entity, name, method):
+    app = application(organisation=entity, status=Status.SUBMITTED, submitted_at=datetime.datetime.now(
+        tz=datetime.UTC), file_number="WIR-2027-FM-0001")
+    client.force_login(outsider)
+    response = getattr(client, method)(reverse(f"portal:{name}", args=[app.pk]), {"body": "x"} if method == "post"
+                                       else None)
+    assert response.status_code == 404
+
+
+def test_anonymous_redirected_to_login(client, entity):
+    app = application(organisation=entity)
+    for url in [reverse("portal:dashboard"), reverse("portal:application_detail", args=[app.pk]),
+                reverse("portal:application_new", args=["fallmanagement"])]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- query counts ---------------------------------------------------------------------------------------------
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_dashboard_query_count_fixed(client, owner, entity):
+    client.force_login(owner)
+    application(organisation=entity, code="koordination")
+    url = reverse("portal:dashboard")
+    client.get(url)
+    few = _count(client, url)
+    for year in (2026, 2025, 2024, 2023):
+        for code in ("fallmanagement", "koordination", "lotsen"):
+            app = application(organisation=entity, code=code, year=year, status=Status.APPROVED)
+            Notice.objects.create(application=app, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT, pdf="n.pdf")
+    many = _count(client, url)
+    assert few == many, (few, many)
+    assert many <= 8
+
+
+def test_status_and_edit_page_query_count_fixed(client, owner, entity):
+    client.force_login(owner)
+    app = application(organisation=entity)
+    urls = [reverse("portal:application_detail", args=[app.pk]), reverse("portal:application_edit", args=[app.pk]),
+            reverse("portal:application_submit", args=[app.pk])]
+    for url in urls:
+        client.get(url)
+    few = [_count(client, url) for url in urls]
+    for i in range(25):
+        CostItem.objects.create(application=app, year=YEAR, category="material", description=f"Posten {i}",
+                                amount=Decimal("10.00"))
+        services.event_record(application=app, user=owner, action="message", reason=f"Nachricht {i}")
+        Message.objects.create(application=app, from_staff=True, author_name="RP", body=f"Frage {i}")
+    many = [_count(client, url) for url in urls]
+    assert few == many, (few, many)
+    assert max(many) <= 14
