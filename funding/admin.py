@@ -146,7 +146,8 @@ class LineRuleForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        year, allocation = cleaned.get("programme_year"), cleaned.get("allocation")
+        year = cleaned.get("programme_year") or (self.instance.programme_year if self.instance.programme_year_id else None)
+        allocation = cleaned.get("allocation")
         if year is None or allocation is None:
             return cleaned
         try:
