@@ -1,0 +1,48 @@
+"""A short real run of `manage.py benchmark` (gunicorn + wrk) on a tiny data set: checks the JSON's structure,
+never speeds. Needs PostgreSQL (gunicorn must see the committed test data; SQLite tests run in memory) and wrk."""
+
+import json
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.postgres]
+
+PAGE_KEYS = {"bare", "dashboard", "application", "admin_changelist", "admin_changelist_filtered",
+             "admin_search_file_number", "admin_search_organisation", "admin_change", "budget_overview",
+             "programme_report", "export_csv", "export_xlsx"}
+
+
+@pytest.fixture
+def tiny(transactional_db, require_postgres, seeded):
+    call_command("seed_scale", applications=120, organisations=20, seed=5, owner_applications=30, verbosity=0)
+
+
+def test_benchmark_smoke(tiny, tmp_path):
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is required for the benchmark smoke test (apt-get install wrk)")
+    out = tmp_path / "bench.json"
+    call_command("benchmark", duration=1, warmup=0, json=str(out), skip_notices=True, skip_exports=True)
+    report = json.loads(out.read_text())
+    assert report["database"] == "postgresql"
+    assert report["applications"] == 120
+    pages = {p["key"]: p for p in report["pages"]}
+    assert set(pages) == PAGE_KEYS - {"export_csv", "export_xlsx"}
+    for page in pages.values():
+        assert {"url", "rps", "p50_ms", "p99_ms", "queries", "ratio", "target", "met", "note"} <= set(page)
+    bare = pages["bare"]
+    assert bare["status"] == 200 and bare["rps"] > 0 and bare["ratio"] == 1.0
+    assert bare["p50_ms"] is not None and bare["p99_ms"] >= bare["p50_ms"]
+    for page in pages.values():
+        if page["url"] and page["status"] == 200:  # measured: every figure is there
+            assert page["rps"] is not None and page["queries"] > 0 and page["ratio"] is not None
+            assert page["non_2xx"] == 0
+        else:  # a page not built yet is skipped with a note, never a crash
+            assert page["note"]
+    approvals = report["approvals"]
+    assert approvals["threads"] == 20
+    assert approvals["approved"] + approvals["refused"] == 20
+    assert approvals["approved"] >= 1 and approvals["refused"] >= 1  # the budget was contended
+    assert approvals["overspent"] is False and approvals["errors"] == []
+    assert "seconds" in approvals
