@@ -191,8 +191,8 @@ class Discovery:
         pages.append(Page("admin_changelist_filtered", "Admin changelist, year + status",
                           f"{changelist}{filtered}" if changelist and filtered else None, ADMIN_EMAIL,
                           note="" if filtered else "no year/status filters found"))
-        sample = (Application.objects.filter(file_number__isnull=False, status__in=FUNDED).order_by("id")
-                  .values("file_number", "organisation_id", "pk")[500:501])
+        funded = Application.objects.filter(file_number__isnull=False, status__in=FUNDED).order_by("id")
+        sample = funded.values("file_number", "organisation_id", "pk")[min(500, funded.count() // 2):][:1]
         sample = sample[0] if sample else None
         pages.append(Page("admin_search_file_number", "Admin search: file number",
                           f"{changelist}?q={sample['file_number']}" if changelist and sample else None, ADMIN_EMAIL))
@@ -658,6 +658,7 @@ class Command(BaseCommand):
                     if p.download:
                         self._download(p, base, cookie, proc.pid)
                         continue
+                    time.sleep(0.5)  # let the workers finish what the previous run left in flight
                     if warmup:
                         run_wrk(base + p.url, cookie=cookie, duration=warmup, connections=o["connections"],
                                 threads=o["threads"])
@@ -671,7 +672,7 @@ class Command(BaseCommand):
         finally:
             bare = next((p for p in pages if p.key == "bare" and p.rps), None)
             for p in pages:
-                if bare and p.rps:
+                if bare and p.rps is not None:
                     p.ratio = round(p.rps / bare.rps, 4)
                 if p.target and p.rps is not None:
                     p.met = p.rps >= p.target.get("rps", 0) and (
