@@ -1,0 +1,108 @@
+"""Browser flow (issue 3), applying half: a Träger drafts a Lotsen application with a cost plan (live totals), hits
+a validation error, fixes it without retyping anything, uploads the attachments, submits, and sees the status page.
+
+Set WIR_SHOT_DIR to keep screenshots of each step.
+"""
+
+import os
+import re
+
+import pytest
+from django.urls import reverse
+
+from applications.demo import _DEMO_PDF
+from applications.models import Application, Role
+from applications.workflow import Status
+from funding.models import OrganisationKind
+from tests.factories import PASSWORD, OrganisationFactory, UserFactory, member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shot(page, name):
+    folder = os.environ.get("WIR_SHOT_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def test_draft_fix_error_attach_submit(page, live_server, require_browser, seeded, tmp_path):
+    base = live_server.url
+    org = OrganisationFactory(name="Caritasverband Teststadt", kind=OrganisationKind.KIRCHLICHER_TRAEGER)
+    user = UserFactory(username="theo@test.wir", email="theo@test.wir", first_name="Theo", last_name="Träger")
+    member(user, org, Role.SIGNATORY)
+
+    page.goto(base + reverse("login"))
+    page.get_by_label("E-Mail-Adresse").fill("theo@test.wir")
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    # Dashboard: Lotsen is offered to a Träger, case management is not.
+    page.goto(base + reverse("portal:dashboard"))
+    shot(page, "1-dashboard")
+    assert page.get_by_role("heading", name="Ehrenamtliche Integrationslotsen 2027").is_visible()
+    assert page.get_by_text("WIR-Fallmanagement für Geflüchtete").count() == 0
+    page.get_by_role("link", name=re.compile("Neuen Antrag stellen.*Ehrenamtliche Integrationslotsen")).click()
+
+    # Draft with cost plan; totals update while typing.
+    page.get_by_label("Titel des Vorhabens").fill("Lotsen Teststadt-Nord 2027")
+    page.get_by_label("Zweck und Konzeption").fill("Zwei Lotsinnen begleiten Neuzugewanderte zu Ämtern.")
+    page.get_by_label("Anzahl koordinierender Lotsinnen und Lotsen").fill("1")
+    page.get_by_label("Anzahl weiterer Lotsinnen und Lotsen").fill("1")
+    page.get_by_label("Geplante Einsatzstunden insgesamt").fill("700")  # more than 414 + 276
+    page.get_by_label("Kostenart, Zeile 1, 2027").select_option("allowances")
+    page.get_by_label("Bezeichnung, Zeile 1, 2027").fill("Aufwandsentschädigung 690 Std. × 5 €")
+    page.get_by_label("Betrag in €, Zeile 1, 2027").fill("3.200,00")
+    page.get_by_label("Kostenart, Zeile 2, 2027").select_option("qualification")
+    page.get_by_label("Bezeichnung, Zeile 2, 2027").fill("Qualifizierung")
+    page.get_by_label("Betrag in €, Zeile 2, 2027").fill("250")
+    page.get_by_label("Eigenmittel").fill("250,00")
+    page.get_by_label("Beantragte Zuwendung (WIR)").fill("3.200,00")
+    block = page.locator("[data-plan-year='2027']")
+    assert block.locator("tfoot [data-plan-total-cost]").inner_text() == "3.450,00\u00a0€"
+    assert block.locator("[data-plan-difference]").get_attribute("data-plan-balanced") == "true"
+    page.get_by_role("button", name="Speichern und weiter zu den Anlagen").click()
+
+    # The rule error is shown at the field and in the summary; everything typed is still there.
+    page.wait_for_url(re.compile(r".*/bearbeiten/\?pruefen=1$"))
+    hours = page.get_by_label("Geplante Einsatzstunden insgesamt")
+    assert hours.get_attribute("aria-invalid") == "true"
+    assert page.get_by_text("Höchstens 690 Stunden sind förderfähig").first.is_visible()
+    assert page.get_by_role("link", name=re.compile("Geplante Einsatzstunden insgesamt: Höchstens 690")).is_visible()
+    shot(page, "2-form-error")
+    assert page.get_by_label("Titel des Vorhabens").input_value() == "Lotsen Teststadt-Nord 2027"
+    assert page.get_by_label("Betrag in €, Zeile 2, 2027").input_value() == "250"
+    assert page.get_by_label("Eigenmittel").input_value() == "250,00"
+    hours.fill("690")
+    page.get_by_role("button", name="Speichern und weiter zu den Anlagen").click()
+
+    # Attachments: a renamed executable is refused, the real files are accepted.
+    page.wait_for_url(re.compile(r".*/anlagen/$"))
+    fake = tmp_path / "liste.pdf"
+    fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 100)
+    page.get_by_label("Art der Anlage").select_option("participant_list")
+    page.locator("#id_file").set_input_files(str(fake))
+    page.get_by_role("button", name="Hochladen").click()
+    assert page.get_by_text("Der Inhalt der Datei passt nicht zur Endung").first.is_visible()
+    for kind, name in (("participant_list", "teilnehmende.pdf"), ("concept", "konzeption.pdf")):
+        path = tmp_path / name
+        path.write_bytes(_DEMO_PDF)
+        page.get_by_label("Art der Anlage").select_option(kind)
+        page.locator("#id_file").set_input_files(str(path))
+        page.get_by_role("button", name="Hochladen").click()
+        page.get_by_role("link", name=name).wait_for()
+
+    # Submit.
+    page.get_by_role("link", name="Weiter: Prüfen und einreichen").click()
+    assert page.get_by_role("heading", name="Der Antrag ist vollständig.").is_visible()
+    shot(page, "3-submit")
+    page.get_by_role("button", name="Antrag verbindlich einreichen").click()
+
+    # Status page.
+    page.get_by_role("heading", name="Verlauf").wait_for()
+    app = Application.objects.get(organisation=org)
+    assert app.status == Status.SUBMITTED and app.file_number == "WIR-2027-IL-0001"
+    assert page.get_by_text("WIR-2027-IL-0001").first.is_visible()
+    assert page.get_by_text("Antrag eingereicht", exact=True).is_visible()
+    shot(page, "4-status")
+    assert app.requested_amount == 3200 and app.details["hours"] == 690
