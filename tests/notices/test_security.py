@@ -47,8 +47,8 @@ def fetches(monkeypatch):
 
 def test_payload_in_every_applicant_field_is_printed_as_text_and_never_fetched(
         verein, people, fetches, django_capture_on_commit_callbacks):
-    verein.name = f"Verein {PAYLOAD}"
-    verein.street, verein.city = f"Str. {PAYLOAD}", f"Ort {PAYLOAD}"
+    verein.name = f"Verein {PAYLOAD}"[:200]  # cut to the column sizes (PostgreSQL enforces them)
+    verein.street, verein.city = f"Str. {PAYLOAD}"[:200], f"Ort {PAYLOAD}"[:100]
     verein.save()
     with django_capture_on_commit_callbacks(execute=True):
         app = submitted(verein, code="projekte", grant="5000.00", costs="6000.00", title=f"Titel {PAYLOAD}"[:200])
