@@ -47,7 +47,7 @@ def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> 
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" id="{escape(chart_id)}" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" font-family="{FONT}" font-size="13" '
+        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" font-family="{FONT}" font-size="14" '
         f'fill="{INK}">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>',
@@ -66,7 +66,7 @@ def stacked_bars(bars: Sequence[Bar], *, chart_id: str, title: str, table_hint: 
     """Horizontal stacked bar per funding line: paid | committed but not yet paid | still available.
 
     The bar's full length is the allocation (or the committed sum, if more was committed than allocated)."""
-    width, label_w, right_w = 960, 330, 150
+    width, label_w, right_w = 960, 360, 140
     bar_h, gap, top = 22, 14, 52
     plot_w = width - label_w - right_w
     height = top + len(bars) * (bar_h + gap) + 30

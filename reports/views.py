@@ -212,9 +212,7 @@ def _job_for(request, pk: int) -> ReportJob:
 @require_GET
 @report_access
 def pdf_job(request, pk: int):
-    job = _job_for(request, pk)
-    jobs = ReportJob.objects.filter(created_by=request.user)[:10]
-    return render(request, "reports/pdf_job.html", {"job": job, "jobs": jobs})
+    return render(request, "reports/pdf_job.html", {"job": _job_for(request, pk)})
 
 
 @require_GET

@@ -140,3 +140,41 @@ def test_filters_by_kind_region_district_and_line(figures):
     g = regions_report(ReportFilters(year=2027, regierungsbezirk="Kassel"))
     assert {d.regierungsbezirk for d in g.districts} == {"Kassel"}
     assert g.total.received == 2
+
+
+def test_median_is_computed_in_sql(figures):
+    """PostgreSQL: percentile_cont; SQLite: window functions pick the middle rows. Either way one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.selectors import medians
+
+    qs = ReportFilters(year=2027).applications()
+    with CaptureQueriesContext(connection) as ctx:
+        result = medians(qs, "rule__line_id")
+    assert len(ctx) == 1
+    sql = ctx.captured_queries[0]["sql"].upper()
+    if connection.vendor == "postgresql":
+        assert "PERCENTILE_CONT(0.5) WITHIN GROUP" in sql
+    else:
+        assert "ROW_NUMBER() OVER" in sql
+    assert sorted(round(v, 1) for v in result.values()) == [15.0, 30.0, 45.0]
+
+
+def test_median_of_odd_and_even_groups(seeded):
+    """Exact medians for 1, 2 and 3 decided applications (a half day counts)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from applications.models import Application
+    from applications.workflow import Status
+    from reports.selectors import medians
+    from tests.factories import OrganisationFactory, application
+
+    base = timezone.make_aware(datetime.datetime(2027, 3, 1, 8, 0))
+    for i, hours in enumerate([24, 36, 240]):
+        app = application(organisation=OrganisationFactory(kind="landkreis"))
+        Application.objects.filter(pk=app.pk).update(status=Status.REJECTED, file_number=f"X-{i}", submitted_at=base,
+                                                     decided_at=base + datetime.timedelta(hours=hours))
+        assert round(medians(Application.objects.all(), None)[None], 3) == [1.0, 1.25, 1.5][i]
