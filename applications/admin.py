@@ -328,7 +328,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             "decisions": decisions_for(app, actors),
             "budget": figures,
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
-            "preview_available": notice_preview_function() is not None,
+            "preview_available": app.status in PENDING and notice_preview_function() is not None,
+            "can_view_notices": request.user.has_perm("applications.view_notice"),
             "four_eyes_blocked": Actor.BEWILLIGUNG in actors and app.recommended_by_id == request.user.pk
             and app.requested_amount > services.four_eyes_threshold(),
         }
@@ -472,23 +473,17 @@ EVENT_LABELS = {
     "partially_approve": "Teilweise bewilligt", "reject": "Abgelehnt", "withdraw": "Zurückgezogen",
     "withdraw_for_applicant": "Zurückgezogen (durch das Ministerium)", "budget_commit": "Mittelbindung",
     "budget_release": "Mittelfreigabe", "amend": "Änderungsbescheid", "message": "Nachricht",
+    "notice_sent": "Bescheid versandt", "notice_retry": "Bescheid erneut erstellt", "notice_resend": "Bescheid erneut versandt",
+    "attachment_delete": "Anlage gelöscht", "follow_up": "Folgeantrag",
 }
 RECOMMENDATION_LABELS = {"approve": "Bewilligung", "partial": "Teilbewilligung", "reject": "Ablehnung"}
 
 
 def notice_preview_function():
-    """The notices work provides a draft (ENTWURF) preview; use it when it is there."""
-    for module_name, name in (("applications.notice_pipeline", "notice_preview"), ("applications.pdf", "notice_preview"),
-                              ("applications.notice_pipeline", "notice_preview_pdf")):
-        try:
-            module = __import__(module_name, fromlist=[name])
-        except ImportError:
-            continue
-        func = getattr(module, name, None)
-        if callable(func):
-            return func
-    return None
+    """The notices work provides a draft (ENTWURF) preview: notice_pipeline.notice_preview(application=, user=)."""
+    from . import notice_pipeline
 
+    return getattr(notice_pipeline, "notice_preview", None)
 
 
 from . import admin_notices  # noqa: E402,F401

@@ -258,3 +258,26 @@ def test_bulk_action_is_offered_only_to_deciders(client_for, make_app):
     url = reverse("admin:applications_application_changelist")
     assert "bulk_approve" in client_for("bewilligung").get(url).content.decode()
     assert "bulk_approve" not in client_for("sachbearbeitung").get(url).content.decode()
+
+
+def test_notice_preview_is_a_draft_pdf(client_for, make_app):
+    import io
+
+    from pypdf import PdfReader
+
+    from funding.models import District
+    from tests.factories import OrganisationFactory
+
+    c = client_for("bewilligung")
+    homeless = make_app(Status.RECOMMENDED)  # no seat -> no court for the remedies: a message, not a 500
+    r = c.get(reverse("admin:applications_application_notice_preview", args=[homeless.pk]), follow=True)
+    assert r.status_code == 200 and "Verwaltungsgericht" in r.content.decode()
+
+    app = make_app(Status.RECOMMENDED, org=OrganisationFactory(kind="landkreis", district=District.objects.get(name="Kassel")))
+    url = reverse("admin:applications_application_notice_preview", args=[app.pk])
+    assert url in c.get(change_url(app)).content.decode()
+    r = c.get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "ENTWURF" in text
+    assert client_for("nogroup").get(url).status_code == 403
