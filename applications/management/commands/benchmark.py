@@ -208,7 +208,10 @@ class Discovery:
 
         pages.append(Page("budget_overview", "Budget overview", self._by_keywords(["budget", "haushalt"], ADMIN_EMAIL),
                           ADMIN_EMAIL))
-        pages.append(Page("programme_report", "Programme report",
+        report_url = next((u for u in (_try_reverse(n) for n in ("reports:overview", "reports:programme",
+                                                                 "reports:index")) if u and self._ok(u, ADMIN_EMAIL)),
+                          None)
+        pages.append(Page("programme_report", "Programme report", report_url or
                           self._by_keywords(["report", "overview", "bericht", "programme"], ADMIN_EMAIL,
                                             namespace="reports", exclude=["export", "csv", "xlsx", "job", "download",
                                                                           "chart", "status"]), ADMIN_EMAIL))
@@ -260,21 +263,28 @@ class Discovery:
         return None
 
     def _export_url(self, fmt: str, user: str) -> str | None:
+        """The export of all applications in this format. Not probed here (a full export is measured later)."""
+        fmt_params = ("fmt", "format", "kind", "ext", "type")
         for name, route, params in url_patterns():
             text = f"{name} {route}".lower()
             if "export" not in text and fmt not in text:
                 continue
+            urls = []
             if not params and fmt in text:
-                url = _try_reverse(name)
-            elif len(params) == 1 and params[0] in ("fmt", "format", "kind", "ext", "type"):
-                url = _try_reverse(name, **{params[0]: fmt})
+                urls = [_try_reverse(name)]
+            elif len(params) == 1 and params[0] in fmt_params:
+                urls = [_try_reverse(name, **{params[0]: fmt})]
+            elif len(params) == 2 and any(p in fmt_params for p in params):
+                fmt_param = next(p for p in params if p in fmt_params)
+                other = next(p for p in params if p != fmt_param)
+                urls = [_try_reverse(name, **{fmt_param: fmt, other: ds})
+                        for ds in ("antraege", "applications", "antrag", "application")]
             elif not params and "export" in text:
                 url = _try_reverse(name)
-                url = f"{url}?format={fmt}" if url else None
-            else:
-                continue
-            if url and self._ok(url, user):
-                return url
+                urls = [f"{url}?format={fmt}" if url else None]
+            for url in urls:
+                if url:
+                    return url
         return None
 
     def _filtered_query(self, user: str) -> str | None:
@@ -623,7 +633,9 @@ class Command(BaseCommand):
                                                                                           "conn_max_age":
                                                                                           settings.CONN_MAX_AGE},
         }
-        self.stdout.write(f"Datenbank {connection.vendor}, {report['applications']} Anträge")
+        report["loadavg_start"] = list(os.getloadavg())
+        self.stdout.write(f"Datenbank {connection.vendor}, {report['applications']} Anträge, load average "
+                          f"{report['loadavg_start'][0]:.2f} ({os.cpu_count()} CPUs)")
         discovery = Discovery(self.stdout)
         pages = [p for p in discovery.pages() if not only or p.key in only or p.key == "bare"]
         if o["skip_exports"]:
@@ -684,8 +696,11 @@ class Command(BaseCommand):
                             "p99_ms" not in p.target or (p.p99_ms or 1e9) / slowdown < p.target["p99_ms"]
                         ) and not p.non_2xx
             report["pages"] = [asdict(p) for p in pages]
+            report["loadavg_end"] = list(os.getloadavg())
             self.stdout.write("")
             self.stdout.write(table(pages))
+            self.stdout.write(f"load average after the pages: {report['loadavg_end'][0]:.2f} "
+                              f"({os.cpu_count()} CPUs; other processes share them: compare ratios, not req/s)")
             out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         if not o["skip_approvals"]:
             report["approvals"] = approvals_benchmark(stdout=self.stdout)
