@@ -28,7 +28,7 @@ def approved(giessen, people, django_capture_on_commit_callbacks):
         app = submitted(giessen)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         decided(app, people)
-    assert len(callbacks) == 1
+    assert callbacks  # the render task waits for the commit
     mail.outbox.clear()
     return Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
 
