@@ -36,12 +36,15 @@ def _retry_or_fail(task, notice_id: int, exc: Exception) -> None:
 @shared_task(name="applications.tasks.notice_render", bind=True, max_retries=MAX_RETRIES, acks_late=True,
              soft_time_limit=120, time_limit=180)
 def notice_render(self, notice_id: int) -> str:
-    from .models import NoticeStatus
+    from .models import Notice, NoticeStatus
     from .notice_pipeline import notice_render as render
     from .notices import NoticeError
 
     try:
         status = render(notice_id=notice_id)
+    except Notice.DoesNotExist:
+        log.warning("notice %s does not exist (deleted, or a message from another database); dropped", notice_id)
+        return "missing"
     except NoticeError:
         return "failed"  # recorded by the pipeline; retrying cannot help until the data is fixed
     except Exception as exc:  # noqa: BLE001 - every other error is retried, then recorded
@@ -55,11 +58,15 @@ def notice_render(self, notice_id: int) -> str:
 @shared_task(name="applications.tasks.notice_send", bind=True, max_retries=MAX_RETRIES, acks_late=True,
              soft_time_limit=60, time_limit=90)
 def notice_send(self, notice_id: int) -> str:
+    from .models import Notice
     from .notice_pipeline import notice_send as send
     from .notices import NoticeError
 
     try:
         return send(notice_id=notice_id)
+    except Notice.DoesNotExist:
+        log.warning("notice %s does not exist; dropped", notice_id)
+        return "missing"
     except NoticeError:
         return "failed"
     except Exception as exc:  # noqa: BLE001

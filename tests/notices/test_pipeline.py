@@ -177,3 +177,8 @@ def test_legal_text_edits_are_new_versions_and_old_notices_rerender_unchanged(ap
     notice = Notice.objects.get(application=app, kind=NoticeKind.REJECTION)
     assert notice.legal_versions["remedies"] == 2
     assert "NEUE FASSUNG 2027" in normalised(pdf_text(pdf_bytes(notice)))
+
+
+def test_a_task_for_a_missing_notice_is_dropped_not_retried():
+    assert tasks.notice_render.delay(987654).get() == "missing"
+    assert tasks.notice_send.delay(987654).get() == "missing"
