@@ -134,7 +134,7 @@ def test_organisation_switcher_is_accessible(page, live_server, require_browser,
     check(page, base + reverse("password_change"), csp_errors)
     page.get_by_label("Organisation").select_option(label="Zweiter Verein e. V.")
     page.get_by_role("button", name="Wechseln").click()
-    page.wait_for_load_state()
+    page.get_by_text("Sie arbeiten jetzt für „Zweiter Verein e. V.“").wait_for()
     assert page.get_by_text("ist noch nicht geprüft").is_visible()  # the unverified notice
     violations = axe_violations(page)
     assert not violations, describe(violations)

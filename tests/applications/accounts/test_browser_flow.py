@@ -70,9 +70,9 @@ def test_register_verify_invite_accept(page, browser, live_server, require_brows
     field(page, "Ich habe die Datenschutzhinweise gelesen.").check()
     page.get_by_role("button", name="Registrieren").click()
 
+    page.get_by_text("Diese IBAN ist ungültig").wait_for()
     iban = field(page, "IBAN")
     assert iban.get_attribute("aria-invalid") == "true"
-    assert page.get_by_text("Diese IBAN ist ungültig").is_visible()
     assert field(page, "Name der Organisation").input_value() == "Brückenbauer e. V."
     assert field(page, "Vereinsregister-Nummer").input_value() == "VR 4711"
     assert field(page, "Art der Organisation").input_value() == "migrantenorganisation"
