@@ -342,7 +342,7 @@ class YearPlan:
 
 
 class MessageReplyForm(forms.Form):
-    body = forms.CharField(label="Ihre Antwort", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
+    body = forms.CharField(label="Ihre Nachricht an das Regierungspräsidium", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
                            error_messages={"required": "Bitte geben Sie eine Nachricht ein."})
 
 

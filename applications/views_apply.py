@@ -44,9 +44,11 @@ EVENT_LABELS = {
     "withdraw_for_applicant": "Antrag zurückgezogen (durch das Regierungspräsidium)",
     "message": "Nachricht gesendet",
     "amend": "Änderungsbescheid",
+    "notice_sent": "Per E-Mail versandt",
+    "notice_resend": "Erneut per E-Mail versandt",
 }
 EVENT_REASON_SHOWN = {"request_changes", "partially_approve", "reject", "withdraw", "withdraw_for_applicant",
-                      "follow_up", "amend"}
+                      "follow_up", "amend", "notice_sent", "notice_resend"}
 STATUS_BADGE = {
     Status.DRAFT: "text-bg-secondary", Status.CHANGES_REQUESTED: "text-bg-warning",
     Status.APPROVED: "text-bg-success", Status.PARTIALLY_APPROVED: "text-bg-success",
@@ -571,7 +573,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
                                                                                                       "id"))
     for event in events:
         event.label = EVENT_LABELS.get(event.action, TRANSITIONS[event.action].label
-                                       if event.action in TRANSITIONS else event.action)
+                                       if event.action in TRANSITIONS else "Eintrag")
         event.show_reason = event.action in EVENT_REASON_SHOWN and bool(event.reason)
         event.show_amount = event.action in ("approve", "partially_approve", "amend") and event.amount is not None
     thread = list(Message.objects.filter(application=application).order_by("created_at", "id"))
