@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import charts, exports, services
@@ -223,6 +224,7 @@ def pdf_jobs(request):
     return render(request, "reports/pdf_jobs.html", _context(request, form, filters, choices, jobs=jobs))
 
 
+@never_cache
 @require_GET
 @report_access
 def pdf_status(request, pk: int):
