@@ -12,6 +12,7 @@ from collections import OrderedDict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from funding.models import AttachmentKind, LineRule
 
 from . import rules, selectors, services
 from .forms_apply import ApplicationForm, AttachmentUploadForm, DetailsForm, MessageReplyForm, WithdrawForm, YearPlan
-from .models import Application, Event, Message, Notice, NoticeStatus
+from .models import Application, Event, Message, Notice, NoticeKind, NoticeStatus
 from .rules import Problem
 from .workflow import TRANSITIONS, Status, TransitionError, actions_from
 
@@ -110,7 +111,8 @@ def dashboard(request):
     """One organisation's applications by year and status, the lines open to it, and what needs attention.
 
     Queries (fixed, whatever the number of applications): session, user, memberships (middleware),
-    applications (with rule, line and year joined), open rules, recent notices.
+    applications (with rule, line and year joined), open rules, recent notices; plus the two permission
+    lookups the base template's navigation makes.
     """
     membership = _current_membership(request)
     if membership is None:
@@ -170,7 +172,8 @@ def dashboard(request):
     notices = list(
         Notice.objects.filter(application__organisation=organisation,
                               status__in=[NoticeStatus.RENDERED, NoticeStatus.SENT], created_at__gte=since)
-        .exclude(pdf="").select_related("application").order_by("-created_at")[:10]
+        .exclude(pdf="").exclude(kind=NoticeKind.RECEIPT)  # receipts are confirmations, not news
+        .select_related("application").order_by("-created_at")[:10]
     )
     for notice in notices:
         attention.append({"kind": "notice", "notice": notice, "application": notice.application,
@@ -546,6 +549,8 @@ def application_submit(request, pk: int):
         return redirect("portal:application_detail", application.pk)
     if not application.is_editable:
         return redirect("portal:application_detail", application.pk)
+    # One query each for plan years, cost items and attachments; the completeness check reads the same cache.
+    prefetch_related_objects([application], "plan_years", "cost_items", "attachments")
     problems = rules.completeness_problems(application=application)
     plan_years = list(application.plan_years.all())
     return render(request, "portal/apply/submit.html", {
