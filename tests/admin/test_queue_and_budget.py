@@ -224,3 +224,14 @@ def test_organisation_verify_action(client_for, seeded):
     org.refresh_from_db()
     assert org.verified_at is not None
     assert "Neuer Verein" not in c.get(url, {"geprueft": "nein"}).content.decode()
+
+
+def test_count_is_capped_for_huge_queues(client_for, make_app, monkeypatch):
+    from applications.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 3)
+    for _ in range(5):
+        make_app(Status.SUBMITTED)
+    r = client_for("bewilligung").get(reverse(CHANGELIST))
+    assert "mehr als 3 Anträge" in r.content.decode()
+    assert r.context["cl"].result_count == 4
