@@ -154,4 +154,4 @@ def test_register_verify_invite_accept(page, browser, live_server, require_brows
 
     # 6. The admin sees the new member
     page.reload()
-    assert page.get_by_role("cell", name=COLLEAGUE).is_visible()
+    assert page.locator(".member-person", has_text=COLLEAGUE).is_visible()
