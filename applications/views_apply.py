@@ -153,7 +153,8 @@ def dashboard(request):
                             f"(in {days_left} Tagen).",
                 })
 
-    open_by_line = {rule.line_id: rule for rule in open_rules}
+    startable = {item["rule"].pk for item in lines if item["can_start"]}
+    open_by_line = {rule.line_id: rule for rule in open_rules if rule.pk in startable}
     years: OrderedDict[int, OrderedDict[str, list]] = OrderedDict()
     for app in applications:
         app.badge = _status_badge(app.status)
@@ -596,6 +597,9 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
         follow_rule = (LineRule.objects.select_related("programme_year").filter(
             line_id=application.rule.line_id, programme_year__is_open=True,
             programme_year__year__gt=application.year).order_by("programme_year__year").first())
+        if follow_rule and services.application_start_problem(organisation=application.organisation,
+                                                              rule=follow_rule):
+            follow_rule = None  # e.g. this year's application exists already, or the deadline has passed
     return render(request, "portal/apply/status.html", {
         "application": application, "events": events, "thread": thread, "notices": notices,
         "plan_years": plan_years, "attachments": list(application.attachments.all()), "membership": membership,

@@ -14,6 +14,7 @@ from applications.demo import _DEMO_PDF
 from applications.models import Application, Role
 from applications.workflow import Status
 from funding.models import OrganisationKind
+from tests.applications.test_accessibility import axe_violations, describe
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,6 +71,8 @@ def test_draft_fix_error_attach_submit(page, live_server, require_browser, seede
     assert page.get_by_text("Höchstens 690 Stunden sind förderfähig").first.is_visible()
     assert page.get_by_role("link", name=re.compile("Geplante Einsatzstunden insgesamt: Höchstens 690")).is_visible()
     shot(page, "2-form-error")
+    violations = axe_violations(page)  # the error state is accessible too
+    assert not violations, describe(violations)
     assert page.get_by_label("Titel des Vorhabens").input_value() == "Lotsen Teststadt-Nord 2027"
     assert page.get_by_label("Betrag in €, Zeile 2, 2027").input_value() == "250"
     assert page.get_by_label("Eigenmittel").input_value() == "250,00"
@@ -105,4 +108,6 @@ def test_draft_fix_error_attach_submit(page, live_server, require_browser, seede
     assert page.get_by_text("WIR-2027-IL-0001").first.is_visible()
     assert page.get_by_text("Antrag eingereicht", exact=True).is_visible()
     shot(page, "4-status")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
     assert app.requested_amount == 3200 and app.details["hours"] == 690

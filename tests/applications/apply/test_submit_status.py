@@ -221,9 +221,21 @@ def test_follow_up_copies_last_year(client, owner, entity):
         (2027, Decimal("50000.00"), None)]
     assert [(c.year, c.amount) for c in new.cost_items.all()] == [(2027, Decimal("68000.00"))]
     assert not new.attachments.exists() and new.submitted_at is None
-    # only once: the line allows one per entity and year
+    # only once: the line allows one per entity and year, so the button is gone
     client.post(reverse("portal:application_follow_up", args=[old.pk]))
     assert Application.objects.count() == 2
+    status_page = client.get(reverse("portal:application_detail", args=[old.pk]))
+    assert status_page.context["follow_rule"] is None
+    dashboard = client.get(reverse("portal:dashboard"))
+    assert reverse("portal:application_follow_up", args=[old.pk]) not in dashboard.content.decode()
+
+
+def test_follow_up_offered_on_dashboard_and_status_page(client, owner, entity):
+    old = application(organisation=entity, year=2026, status=Status.APPROVED, file_number="WIR-2026-FM-0009")
+    client.force_login(owner)
+    url = reverse("portal:application_follow_up", args=[old.pk])
+    assert url in client.get(reverse("portal:dashboard")).content.decode()
+    assert client.get(reverse("portal:application_detail", args=[old.pk])).context["follow_rule"].year == 2027
 
 
 @pytest.mark.parametrize("name, method", [
