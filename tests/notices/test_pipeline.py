@@ -182,3 +182,15 @@ def test_legal_text_edits_are_new_versions_and_old_notices_rerender_unchanged(ap
 def test_a_task_for_a_missing_notice_is_dropped_not_retried():
     assert tasks.notice_render.delay(987654).get() == "missing"
     assert tasks.notice_send.delay(987654).get() == "missing"
+
+
+def test_mail_text_part_is_plain_and_html_part_escaped(approved):
+    app = approved.application
+    approved.context = {**approved.context, "title": "Haus & Hof <b>Café</b>"}
+    approved.save(update_fields=["context"])
+    pipeline.notice_run(notice_id=approved.pk)
+    [message] = mail.outbox
+    assert "„Haus & Hof <b>Café</b>“" in message.body  # text/plain: as typed
+    html = message.alternatives[0].content if hasattr(message.alternatives[0], "content") else message.alternatives[0][0]
+    assert "Haus &amp; Hof &lt;b&gt;Café&lt;/b&gt;" in html and "<b>Café" not in html
+    assert app.file_number in message.subject
