@@ -222,3 +222,36 @@ def trend_charts(rows, chart_prefix: str = "chart-trend"):
         value_format=count_format, desc_format=count_format,
     )
     return money_chart, count_chart
+
+
+def simple_bars(items: Sequence[tuple[str, Decimal]], *, chart_id: str, title: str, intro: str,
+                table_hint: str = "") -> SafeString:
+    """One horizontal bar per item (label, amount), labelled with the amount."""
+    width, label_w, right_w = 960, 300, 160
+    bar_h, gap, top = 18, 8, 12
+    plot_w = width - label_w - right_w
+    height = top + len(items) * (bar_h + gap) + 10
+    maximum = max([float(v) for _, v in items] + [1.0])
+    desc = intro + " " + "; ".join(f"{label}: {format_eur(v)}" for label, v in items) + ". " + table_hint
+    out = _svg_open(chart_id, width, height, title, desc)
+    for i, (label, value) in enumerate(items):
+        y = top + i * (bar_h + gap)
+        w = float(value) * plot_w / maximum
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_h / 2 + 5:.1f}" text-anchor="end">{escape(label)}</text>')
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{BLUE}"/>')
+        out.append(f'<text x="{label_w + w + 8:.1f}" y="{y + bar_h / 2 + 5:.1f}">{escape(format_eur(value))}</text>')
+    out.append(f'<line x1="{label_w}" y1="{top - 4}" x2="{label_w}" y2="{height - 6}" stroke="{INK}"/>')
+    out.append("</svg>")
+    return mark_safe("".join(out))
+
+
+def regions_chart(regions, chart_id: str = "chart-districts"):
+    """Committed money per district (largest first); districts without commitments are left out (and said so)."""
+    items = sorted(((d.name, d.committed) for d in regions.districts if d.committed > 0), key=lambda x: -x[1])
+    if not items:
+        return None
+    return simple_bars(items, chart_id=chart_id, title="Gebundene Mittel je Landkreis / Stadt",
+                       intro="Gebundene Mittel je Landkreis bzw. Stadt, größte zuerst; ohne Landkreise und Städte "
+                             "ohne gebundene Mittel.",
+                       table_hint="Alle Werte stehen auch in der Tabelle „Landkreise, kreisfreie Städte und "
+                                  "Sonderstatusstädte“.")

@@ -37,7 +37,7 @@ def report_job_run(*, job_id: int) -> ReportJob | None:
     """Build the yearly sections one by one (progress after each), then render the PDF (WeasyPrint)."""
     from applications.pdf import render_pdf, static_url
 
-    from .charts import overview_chart, trend_charts
+    from .charts import overview_chart, regions_chart, trend_charts
 
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
@@ -53,8 +53,9 @@ def report_job_run(*, job_id: int) -> ReportJob | None:
         for i, year in enumerate(years, start=1):
             filters = ReportFilters(**{**job.filters, "year": year})
             overview = programme_overview(filters)
+            regions = regions_report(filters)
             sections.append({"overview": overview, "chart": overview_chart(overview, chart_id=f"chart-lines-{year}"),
-                             "regions": regions_report(filters)})
+                             "regions": regions, "regions_chart": regions_chart(regions, f"chart-districts-{year}")})
             _progress(job, int(i * 80 / steps), f"Programmjahr {year} berechnet")
         trend_rows = [r for r in programme_trend(base, last_year=job.year_to) if r.year >= job.year_from]
         money_chart, count_chart = trend_charts(trend_rows, chart_prefix="pdf-trend") if len(trend_rows) > 1 else (None, None)

@@ -174,7 +174,8 @@ def regions(request):
     for row in data.districts:
         row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key, "regierungsbezirk": ""}), choices.year_ids)
     data.total.links = _count_links(filters, choices.year_ids)
-    return render(request, "reports/regions.html", _context(request, form, filters, choices, regions=data))
+    return render(request, "reports/regions.html", _context(request, form, filters, choices, regions=data,
+                                                            chart=charts.regions_chart(data)))
 
 
 @require_GET
