@@ -306,10 +306,15 @@ def _render_form(request, *, rule, organisation, application, main, details, pla
     summary = _error_summary(main, details, plans, list(general))
     for plan in plans:
         plan.decorate()
+    request_message = None
+    if application is not None and application.status == Status.CHANGES_REQUESTED:
+        request_message = Message.objects.filter(application=application, from_staff=True).order_by(
+            "-created_at", "-id").first()
     return render(request, "portal/apply/application_form.html", {
         "rule": rule, "organisation": organisation, "application": application, "form": main,
         "details_form": details, "plans": plans, "error_summary": summary, "step": "form",
         "cap_hint": rules.cap_explanation(rule=rule, details=application.details if application else {}),
+        "request_message": request_message,
     }, status=status)
 
 
