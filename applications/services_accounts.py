@@ -317,3 +317,30 @@ def organisation_switch(*, session, user, organisation_id: int) -> Organisation:
     membership = membership_for(user, organisation_id)
     session[SESSION_ORGANISATION_KEY] = membership.organisation_id
     return membership.organisation
+
+
+# --- Password reset throttling ----------------------------------------------------------------------------------
+
+PASSWORD_RESET_LIMITS = {"email": 3, "ip": 20}  # requests per hour
+PASSWORD_RESET_WINDOW = 3600
+
+
+def password_reset_allowed(*, email: str, ip: str) -> bool:
+    """Count a password-reset request and say whether it may send mail: at most 3 per address and 20 per IP
+    address and hour, so the form cannot be used to flood someone's mailbox. Counted in the cache."""
+    from django.core.cache import cache
+
+    allowed = True
+    for kind, value in (("email", email.strip().lower()), ("ip", ip or "unknown")):
+        key = f"wir:pwreset:{kind}:{signing.Signer(salt='wir.pwreset').signature(value)}"
+        cache.add(key, 0, PASSWORD_RESET_WINDOW)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, PASSWORD_RESET_WINDOW)
+            count = 1
+        if count > PASSWORD_RESET_LIMITS[kind]:
+            allowed = False
+    if not allowed:
+        log.warning("password reset throttled for ip %s", ip)
+    return allowed

@@ -4,8 +4,9 @@ members and roles, and the organisation switcher. Thin: the rules live in servic
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -217,3 +218,18 @@ def organisation_switch(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = reverse("portal:dashboard")
     return redirect(target)
+
+
+# --- Password reset with a rate limit -----------------------------------------------------------------------------
+
+class ThrottledPasswordResetView(PasswordResetView):
+    """Django's password reset, refusing silently (same answer as success) beyond the rate limit."""
+
+    def form_valid(self, form):
+        if not accounts.password_reset_allowed(email=form.cleaned_data["email"], ip=request_ip(self.request)):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+def request_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")

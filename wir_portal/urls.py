@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
+from applications.views_accounts import ThrottledPasswordResetView
+
 from . import views
 
 admin.site.site_header = "WIR-Portal – Verwaltung"
@@ -21,6 +23,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("bench/bare", views.bare, name="bench-bare"),
+    # password reset with a rate limit (applications.views_accounts); the other auth views are Django's own
+    path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("portal/", include("applications.urls")),

@@ -40,6 +40,9 @@ def test_logout_is_post(client, person):
 
 
 def test_password_reset_by_email(client, person):
+    from django.core.cache import cache
+
+    cache.clear()
     response = client.post(reverse("password_reset"), {"email": "PERSON@test.wir"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -97,3 +100,30 @@ def test_lockout_page_after_repeated_failures(client, person, settings):
         assert "_auth_user_id" not in client.session
     finally:
         reset()
+
+
+def test_password_reset_is_rate_limited_per_address(client, person):
+    from django.core.cache import cache
+
+    cache.clear()
+    try:
+        for _ in range(5):
+            response = client.post(reverse("password_reset"), {"email": "person@test.wir"})
+            assert response.status_code == 302 and response.url == reverse("password_reset_done")  # same answer
+        assert len(mail.outbox) == 3  # at most 3 mails per address and hour
+    finally:
+        cache.clear()
+
+
+def test_password_reset_is_rate_limited_per_ip(client, db):
+    from django.core.cache import cache
+
+    from applications.services_accounts import password_reset_allowed
+
+    cache.clear()
+    try:
+        results = [password_reset_allowed(email=f"p{n}@test.wir", ip="10.0.0.1") for n in range(21)]
+        assert results[:20] == [True] * 20 and results[20] is False
+        assert password_reset_allowed(email="p0@test.wir", ip="10.0.0.2")  # other IP, 2nd request for p0
+    finally:
+        cache.clear()
