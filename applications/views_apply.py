@@ -327,7 +327,7 @@ def _handle_post(request, *, rule, organisation, application):
                             details=details, plans=plans)
     problems = _rule_problems(rule=rule, organisation=organisation, main=main, details=details, plans=plans)
     allowed = _years_for(rule, main.cleaned_data.get("period_start"), main.cleaned_data.get("period_end"))
-    plan = [p.plan_input() for p in plans if p.year in allowed]
+    plan = [p.plan_input() for p in plans if p.year in allowed and p.has_input()]  # empty years: not stored
     fields = {name: main.cleaned_data.get(name) for name in services.APPLICATION_FIELDS}
     try:
         if application is None:

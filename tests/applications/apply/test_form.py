@@ -263,3 +263,13 @@ def test_multi_year_line_gets_one_plan_per_budget_year(client, mo_user, mo):
     response = post_new(client, mo_user, "migrantenorganisationen", data)
     page = client.get(response["Location"])
     assert [p.year for p in page.context["plans"]] == [2027, 2028]
+    app = Application.objects.get()
+    assert [p.year for p in app.plan_years.all()] == [2027]  # the empty 2028 block is not stored
+    data = form_data(details=details, start="2027-01-01", end="2028-12-31", years=[2027, 2028],
+                     costs=[("material", "Mikroprojekt", "10.200,00")], income={"requested_grant": "10.200,00"})
+    data.update({"cost-2028-0-category": "personnel", "cost-2028-0-description": "Minijob",
+                 "cost-2028-0-amount": "7.200,00", "plan-2028-requested_grant": "7.200,00"})
+    assert client.post(reverse("portal:application_edit", args=[app.pk]), data).status_code == 302
+    assert [(p.year, p.requested_grant) for p in app.plan_years.all()] == [
+        (2027, Decimal("10200.00")), (2028, Decimal("7200.00"))]
+    assert app.cost_items.filter(year=2028).get().description == "Minijob"
