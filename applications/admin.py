@@ -173,7 +173,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["file_number", "organisation", "line_short", "year", "status", "requested", "approved",
+    list_display = ["file_number", "organisation_name", "line_short", "year", "status", "requested", "approved",
                     "waiting_days"]
     list_display_links = ["file_number"]
     list_filter = [
@@ -204,7 +204,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             admin.helpers.ACTION_CHECKBOX_NAME, obj.pk, obj.file_number or obj.pk,
         )
 
-    @admin.display(description="Förderbereich", ordering="rule__line__order")
+    @admin.display(description="Organisation", ordering="organisation__name")
+    def organisation_name(self, obj):
+        return format_html('<span class="wir-org">{}</span>', obj.organisation.name)
+
+    @admin.display(description="Bereich", ordering="rule__line__order")
     def line_short(self, obj):
         return obj.rule.line.short
 

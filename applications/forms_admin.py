@@ -106,7 +106,7 @@ class AmountForm(DecisionForm):
                 )
         else:
             self.fields["amount"] = MoneyField(
-                label="Bewilligter Betrag", initial=app.requested_amount,
+                label="Bewilligter Betrag", initial=None if self.reasons_required else app.requested_amount,
                 help_text=f"beantragt {format_eur(app.requested_amount)}",
             )
         self.fields["reasons"] = _reason_field(

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from wir_portal.money import format_eur
 
@@ -171,7 +172,7 @@ class LineRuleForm(forms.ModelForm):
 @admin.register(LineRule)
 class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = LineRuleForm
-    list_display = ["line", "programme_year", "allocation_eur", "financing_type", "deadline", "one_per_organisation"]
+    list_display = ["line_name", "programme_year", "allocation_eur", "financing_type", "deadline", "one_per_organisation"]
     list_filter = ["programme_year", "line", "financing_type"]
     list_select_related = ["line", "programme_year"]
     search_fields = ["line__name"]
@@ -184,6 +185,10 @@ class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
         ]}),
         ("Nebenbestimmungen", {"fields": ["conditions"]}),
     ]
+
+    @admin.display(description="Förderbereich", ordering="line__order")
+    def line_name(self, obj):
+        return format_html('<span class="wir-org">{}</span>', obj.line.name)
 
     @admin.display(description="Mittelansatz", ordering="allocation")
     def allocation_eur(self, obj):

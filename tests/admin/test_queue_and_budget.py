@@ -235,3 +235,18 @@ def test_count_is_capped_for_huge_queues(client_for, make_app, monkeypatch):
     r = client_for("bewilligung").get(reverse(CHANGELIST))
     assert "mehr als 3 Anträge" in r.content.decode()
     assert r.context["cl"].result_count == 4
+
+
+def test_budget_error_from_the_locked_recheck_is_a_message(client_for, seeded, monkeypatch):
+    """If a concurrent edit slips past the form's check, the service's locked re-check refuses: message, no 500."""
+    from django import forms
+
+    from funding.admin import LineRuleForm
+
+    monkeypatch.setattr(LineRuleForm, "clean", lambda self: forms.ModelForm.clean(self))
+    r = LineRule.objects.select_related("programme_year", "line").get(line__code="projekte", programme_year__year=2027)
+    url = reverse("admin:funding_linerule_change", args=[r.pk])
+    response = client_for("haushalt").post(url, _rule_post_data(r, allocation=str(r.programme_year.volume)), follow=True)
+    assert response.status_code == 200
+    assert any("Programmvolumen" in str(m) for m in response.context["messages"])
+    assert LineRule.objects.get(pk=r.pk).allocation == r.allocation
