@@ -281,3 +281,27 @@ def test_notice_preview_is_a_draft_pdf(client_for, make_app):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
     assert "ENTWURF" in text
     assert client_for("nogroup").get(url).status_code == 403
+
+
+def test_review_page_query_count_does_not_grow_with_history(client_for, make_app, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from applications.models import CostItem
+    from applications.services import event_record, internal_note_add
+
+    app = make_app(Status.IN_REVIEW)
+    c = client_for("bewilligung")
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(change_url(app)).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(10):
+        event_record(application=app, user=users["sachbearbeitung"], action="message", reason=f"Nachricht {i}")
+        internal_note_add(application=app, user=users["sachbearbeitung"], body=f"Vermerk {i}")
+        CostItem.objects.create(application=app, year=2027, category="material", description=f"Posten {i}", amount=10)
+    assert count() == few
+    assert few <= 20
