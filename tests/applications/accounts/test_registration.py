@@ -195,6 +195,7 @@ def test_field_errors_are_german_and_keep_the_input(client, seeded, field, value
     html = response.content.decode()
     assert "Brückenbauer e. V." in html and "Rheinstraße 5" in html  # nothing typed is lost
     assert 'aria-invalid="true"' in html
+    assert f'href="#{form[field].id_for_label}"' in html  # the error summary links to the field
     assert not Organisation.objects.filter(name="Brückenbauer e. V.").exists()
 
 
