@@ -2,11 +2,13 @@
 services, and helpers to read the PDF back."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
+from applications.legal import AUTHORITY_DEFAULT
 from applications.models import Organisation
 from applications.services import (
     application_decide,
@@ -16,10 +18,25 @@ from applications.services import (
 )
 from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member, staff
 
+RUNNING_HEADER = re.compile(r"^Aktenzeichen \S+ · |^Aktenzeichen \S+ .*(bescheid|bestätigung) vom \d")
+PAGE_NUMBER = re.compile(r"^Seite \d+ von \d+$")
+FOOTER = " · ".join(AUTHORITY_DEFAULT.split("\n"))
+
 
 def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    """The body text of every page, without the running header/footer (pypdf puts margin boxes at the end of each
+    page, so a sentence broken across pages would otherwise have them in the middle). See pdf_pages for raw text."""
+    pages = []
+    for text in pdf_pages(data):
+        lines = [line for line in text.split("\n") if not RUNNING_HEADER.match(line) and not PAGE_NUMBER.match(line)]
+        while lines and lines[-1].strip() and lines[-1].strip() in FOOTER:
+            lines.pop()
+        pages.append("\n".join(lines))
+    return "\n".join(pages)
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def normalised(text: str) -> str:
