@@ -188,7 +188,7 @@ def dashboard(request):
 
 # --- application form -----------------------------------------------------------------------------------------
 
-def _build_forms(*, rule, application=None, data=None, user=None):
+def _build_forms(*, rule, application=None, data=None, user=None, blank_rows: int = 2):
     if data is not None:
         main = ApplicationForm(data, instance=application, rule=rule)
         details = DetailsForm(data, line_code=rule.line.code)
@@ -209,7 +209,7 @@ def _build_forms(*, rule, application=None, data=None, user=None):
         items.setdefault(item.year, []).append(item)
     plan_years = {p.year: p for p in application.plan_years.all()}
     years = sorted(set(_years_for(rule, application.period_start, application.period_end)) | set(items))
-    plans = [YearPlan(y, items=items.get(y, []), plan_year=plan_years.get(y)) for y in years]
+    plans = [YearPlan(y, items=items.get(y, []), plan_year=plan_years.get(y), blank_rows=blank_rows) for y in years]
     return main, details, plans
 
 
@@ -350,6 +350,8 @@ def _handle_post(request, *, rule, organisation, application):
         general = _problems_attach(problems, main, details, plans)
         return _render_form(request, rule=rule, organisation=organisation, application=application, main=main,
                             details=details, plans=plans, general=general)
+    if request.POST.get("action") == "rows":  # "more rows" without JavaScript: save, come back with 6 empty rows
+        return redirect(_edit_url(application) + "?zeilen=6#" + plans[-1].anchor)
     if request.POST.get("action") == "next":
         messages.success(request, "Ihre Angaben wurden gespeichert. Laden Sie nun die Anlagen hoch.")
         return redirect("portal:application_attachments", application.pk)
@@ -400,7 +402,8 @@ def application_edit(request, pk: int):
             general = _problems_attach(problems, main, details, plans)
             return _render_form(request, rule=rule, organisation=organisation, application=application, main=main,
                                 details=details, plans=plans, general=general)
-    main, details, plans = _build_forms(rule=rule, application=application)
+    blank_rows = 6 if request.GET.get("zeilen") == "6" else 2
+    main, details, plans = _build_forms(rule=rule, application=application, blank_rows=blank_rows)
     return _render_form(request, rule=rule, organisation=organisation, application=application, main=main,
                         details=details, plans=plans)
 

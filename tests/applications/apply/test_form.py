@@ -273,3 +273,13 @@ def test_multi_year_line_gets_one_plan_per_budget_year(client, mo_user, mo):
     assert [(p.year, p.requested_grant) for p in app.plan_years.all()] == [
         (2027, Decimal("10200.00")), (2028, Decimal("7200.00"))]
     assert app.cost_items.filter(year=2028).get().description == "Minijob"
+
+
+def test_more_cost_rows_without_javascript(client, owner, entity):
+    response = post_new(client, owner, "fallmanagement", form_data(details=FM_DETAILS, income=FM_INCOME))
+    app = Application.objects.get()
+    response = client.post(reverse("portal:application_edit", args=[app.pk]),
+                           form_data(details=FM_DETAILS, income=FM_INCOME, action="rows"))
+    assert response.status_code == 302 and "zeilen=6" in response["Location"]
+    page = client.get(response["Location"])
+    assert len(plan_of(page).costs.forms) == 1 + 6
