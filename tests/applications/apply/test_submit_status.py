@@ -302,3 +302,24 @@ def test_status_and_edit_page_query_count_fixed(client, owner, entity):
     print(f"status/edit/submit queries: {few} with 1 cost item, {many} with 26 cost items, 25 events, 25 messages")
     assert few == many, (few, many)
     assert max(many) <= 14
+
+
+def test_dashboard_attention_box(client, owner, entity):
+    changes = application(organisation=entity, code="koordination", status=Status.CHANGES_REQUESTED,
+                          title="Koordination mit Nachforderung")
+    decided = application(organisation=entity, year=2026, status=Status.APPROVED, title="Bewilligt 2026")
+    notice = Notice.objects.create(application=decided, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT,
+                                   pdf="n.pdf")
+    Notice.objects.create(application=decided, kind=NoticeKind.RECEIPT, status=NoticeStatus.SENT, pdf="r.pdf")
+    from tests.factories import rule
+
+    lotsen = rule("lotsen")
+    lotsen.deadline = datetime.date.today() + datetime.timedelta(days=10)
+    lotsen.save()
+    client.force_login(owner)
+    attention = client.get(reverse("portal:dashboard")).context["attention"]
+    kinds = [(item["kind"], item.get("application") and item["application"].pk) for item in attention]
+    assert kinds[0] == ("changes", changes.pk)
+    assert ("notice", decided.pk) in kinds and [i["notice"] for i in attention if i["kind"] == "notice"] == [notice]
+    deadline = [i for i in attention if i["kind"] == "deadline"]
+    assert len(deadline) == 1 and deadline[0]["rule"] == lotsen and "in 10 Tagen" in deadline[0]["text"]
