@@ -42,7 +42,8 @@ def _password_fields():
 class RegistrationForm(PasswordPairMixin, forms.Form):
     first_name = forms.CharField(label="Vorname", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(label="Nachname", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
-    email = forms.EmailField(label="Ihre E-Mail-Adresse", widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    email = forms.EmailField(label="Ihre E-Mail-Adresse", max_length=150,  # it is also the user name (150)
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
                              help_text="An diese Adresse senden wir den Bestätigungslink. Sie ist zugleich Ihr Anmeldename.")
     password1, password2 = _password_fields()
 
@@ -172,7 +173,7 @@ class InvitationAcceptForm(PasswordPairMixin, forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="E-Mail-Adresse", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(label="E-Mail-Adresse", max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label="Rolle", choices=Role.choices, initial=Role.MEMBER,
                              help_text="Nur Zeichnungsberechtigte und die Administration dürfen Anträge einreichen.")
 

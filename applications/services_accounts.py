@@ -49,6 +49,15 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def _send_safely(**kwargs) -> None:
+    """Send a mail after commit; a mail server failure is logged and must not turn a saved registration or
+    invitation into an error page (the user can request the link again)."""
+    try:
+        send_templated(**kwargs)
+    except Exception:  # noqa: BLE001 - any transport error
+        log.exception("sending mail %s to %s failed", kwargs.get("template"), kwargs.get("to"))
+
+
 def email_in_use(email: str) -> bool:
     return get_user_model().objects.filter(email__iexact=email.strip()).exists()
 
@@ -102,14 +111,14 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
         org.full_clean()
         org.save()
         Membership.objects.create(user=user, organisation=org, role=Role.ADMIN)
-        transaction.on_commit(lambda: registration_mail_send(user=user, organisation=org))
+        transaction.on_commit(lambda: registration_mail_send(user=user, organisation=org, safely=True))
     log.info("registration: user %s registered organisation %s", user.pk, org.pk)
     return org
 
 
-def registration_mail_send(*, user, organisation: Organisation | None = None) -> None:
+def registration_mail_send(*, user, organisation: Organisation | None = None, safely: bool = False) -> None:
     token = registration_token_make(user=user)
-    send_templated(
+    (_send_safely if safely else send_templated)(
         to=[user.email],
         subject="WIR-Portal: Bitte bestätigen Sie Ihre E-Mail-Adresse",
         template="registration_confirm",
@@ -125,7 +134,7 @@ def registration_resend(*, email: str) -> bool:
     if user is None:
         return False
     organisation = Organisation.objects.filter(memberships__user=user).first()
-    registration_mail_send(user=user, organisation=organisation)
+    registration_mail_send(user=user, organisation=organisation, safely=True)
     return True
 
 
@@ -165,7 +174,7 @@ def organisation_verify(*, organisation: Organisation, user) -> Organisation:
         org.verified_at = timezone.now()
         org.verified_by = user
         org.save(update_fields=["verified_at", "verified_by"])
-        transaction.on_commit(lambda: send_templated(
+        transaction.on_commit(lambda: _send_safely(
             to=[org.email], subject="WIR-Portal: Ihre Organisation ist freigeschaltet",
             template="organisation_verified",
             context={"organisation": org, "link": _absolute(reverse("portal:dashboard"))},
@@ -204,7 +213,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
             expires_at=timezone.now() + timedelta(days=settings.WIR_INVITATION_DAYS),
         )
         link = _absolute(reverse("portal:invitation-accept", kwargs={"token": token}))
-        transaction.on_commit(lambda: send_templated(
+        transaction.on_commit(lambda: _send_safely(
             to=[email], subject=f"WIR-Portal: Einladung in die Organisation {organisation.name}",
             template="invitation",
             context={"invitation": invitation, "organisation": organisation, "link": link,

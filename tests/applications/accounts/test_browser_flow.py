@@ -70,7 +70,9 @@ def test_register_verify_invite_accept(page, browser, live_server, require_brows
     field(page, "Ich habe die Datenschutzhinweise gelesen.").check()
     page.get_by_role("button", name="Registrieren").click()
 
-    page.get_by_text("Diese IBAN ist ungültig").wait_for()
+    page.get_by_role("link", name="IBAN: Diese IBAN ist ungültig").wait_for()  # error summary, links to the field
+    assert page.evaluate("document.activeElement.id") == "formular-fehler"  # focused, so it is read out
+    assert page.locator("#id_iban_error, .invalid-feedback", has_text="Diese IBAN ist ungültig").count() == 1
     iban = field(page, "IBAN")
     assert iban.get_attribute("aria-invalid") == "true"
     assert field(page, "Name der Organisation").input_value() == "Brückenbauer e. V."

@@ -210,3 +210,16 @@ def test_logged_in_users_are_sent_to_the_dashboard(client, admin_user):
     client.force_login(admin_user)
     response = client.get(reverse("portal:register"))
     assert response.status_code == 302 and response.url == reverse("portal:dashboard")
+
+
+def test_mail_failure_does_not_lose_the_registration(client, seeded, django_capture_on_commit_callbacks, monkeypatch):
+    def broken(**kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(accounts, "send_templated", broken)
+    response = register(client, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert Organisation.objects.filter(name="Brückenbauer e. V.").exists()
+    monkeypatch.undo()
+    client.post(reverse("portal:register-resend"), {"email": "fatma@verein.example"})
+    assert client.get("/portal/" + confirmation_link()).status_code == 200
