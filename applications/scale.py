@@ -361,11 +361,14 @@ class _Generator:
             entities = list(Organisation.objects.filter(entity__isnull=False))
             self.pool = {kind: [o for o in [*orgs, *entities] if o.kind == kind] for kind in K.values}
             self.owner_org = owner_org
+            # Years drawn up front and generated in order, so rows lie in the table roughly as a live system
+            # writes them (chronologically) — per-year queries then read few pages, as they would in production.
+            plan = sorted(_weighted(self.rng, self.year_weights) for _ in range(self.n))
+            owners = set(self.rng.sample(range(self.n), self.owner_n))
             done = 0
             while done < self.n:
                 size = min(5000, self.n - done)
-                owner_share = max(0, min(size, self.owner_n - done))  # owner's applications come first
-                self._chunk(size, owner_share)
+                self._chunk([(plan[i], i in owners) for i in range(done, done + size)])
                 done += size
                 self.log(f"  {done:>7} Anträge ({time.monotonic() - t0:5.1f} s)")
             t = time.monotonic()
@@ -420,10 +423,9 @@ class _Generator:
         self.result.memberships += len(members)
 
     # -- one chunk of applications --------------------------------------------------------------------------------
-    def _pick(self, owner: bool):
+    def _pick(self, owner: bool, year: int):
         rng = self.rng
         for _ in range(50):
-            year = _weighted(rng, self.year_weights)
             rules = self.rules_by_year[year]
             if owner:
                 rule = rng.choice([r for r in rules if self.owner_org.kind in r.eligible_kinds] or rules)
@@ -438,6 +440,7 @@ class _Generator:
                     continue  # e.g. one coordination post per entity and year
                 self.one_per_org.add((org.pk, rule.pk))
             return year, rule, org
+            year = _weighted(rng, self.year_weights)  # this year's lines are full (one per organisation)
         raise RuntimeError("No eligible organisation for any funding line; generate more organisations.")
 
     @staticmethod
@@ -453,12 +456,12 @@ class _Generator:
             return _weighted(self.rng, CURRENT_MIX)
         return _weighted(self.rng, PAST_MIX)
 
-    def _chunk(self, size: int, owner_share: int) -> None:
+    def _chunk(self, items: list[tuple[int, bool]]) -> None:
         rng, now = self.rng, self.now
         t = time.monotonic()
         apps = []
-        for i in range(size):
-            year, rule, org = self._pick(owner=i < owner_share)
+        for planned_year, owner in items:
+            year, rule, org = self._pick(owner=owner, year=planned_year)
             code = rule.line.code
             details, grant = self._limited(*_amounts(rng, code, rule), rule)
             status = self._status(year)
@@ -505,6 +508,7 @@ class _Generator:
             app._years, app._grants, app._approved, app._rule_line = years, grants, approved, rule.line
             app._budget_gone = budget_gone
             apps.append(app)
+        apps.sort(key=lambda a: a.created_at)  # ids ascend with time, as in a live system
         self._timeline(apps)
         children = self._children(apps)  # also sets total_costs; children point at the unsaved applications
         self.result.timings["build"] = self.result.timings.get("build", 0) + time.monotonic() - t
