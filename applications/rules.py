@@ -222,6 +222,9 @@ def cap_explanation(*, rule: LineRule, details: dict) -> str:
         parts.append(f"{format_eur(rule.hourly_rate)} je Stunde, höchstens {rule.max_hours_coordinating} Stunden je "
                      f"koordinierender und {rule.max_hours_other} Stunden je weiterer Lotsin bzw. weiterem Lotsen "
                      f"({coord} + {other} Personen)")
+        if rule.flat_rate:
+            parts.append(f"zuzüglich Koordinierungspauschale {format_eur(rule.flat_rate)} ab 5 Lotsinnen und Lotsen "
+                         "(freie Träger und Kommunen unter 50.000 Einwohnern)")
     elif code in ("mitsprache", "sprachkurse") and rule.unit_rate is not None:
         text = f"{format_eur(rule.unit_rate)} je Unterrichtseinheit"
         if rule.cap_per_course is not None:
