@@ -281,7 +281,7 @@ def application_copy_as_follow_up(*, previous: Application, user, rule: LineRule
         except ValueError:
             details.pop("start_date")
     fields = {name: getattr(previous, name) for name in APPLICATION_FIELDS}
-    fields["title"] = previous.title.replace(old_year, str(rule.programme_year.year)).replace("[Demo] ", "")
+    fields["title"] = previous.title.replace(old_year, str(rule.programme_year.year))
     fields["period_start"] = _shift_year(previous.period_start, shift)
     fields["period_end"] = _shift_year(previous.period_end, shift)
     costs: dict[int, list] = {}
