@@ -436,7 +436,10 @@ def _attachment_kinds(rule) -> list[tuple[str, str]]:
 def application_attachments(request, pk: int):
     application = selectors.application_for(request.user, pk)
     attachments = list(application.attachments.all())
-    form = AttachmentUploadForm(kinds=_attachment_kinds(application.rule))
+    present = {a.kind for a in attachments}
+    missing = [k for k in application.rule.required_attachments or [] if k not in present]
+    form = AttachmentUploadForm(kinds=_attachment_kinds(application.rule), initial={"kind": missing[0] if missing
+                                                                                     else None})
     status = 200
     if request.method == "POST":
         if not application.is_editable:
@@ -456,7 +459,6 @@ def application_attachments(request, pk: int):
                 messages.success(request, f"Die Anlage „{attachment.original_name}“ wurde hochgeladen.")
                 return redirect("portal:application_attachments", application.pk)
         status = 400
-    present = {a.kind for a in attachments}
     required = [{"kind": k, "label": AttachmentKind(k).label, "present": k in present}
                 for k in application.rule.required_attachments or []]
     return render(request, "portal/apply/attachments.html", {
