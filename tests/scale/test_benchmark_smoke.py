@@ -23,7 +23,7 @@ def test_benchmark_smoke(tiny, tmp_path):
     if not shutil.which("wrk"):
         pytest.fail("wrk is required for the benchmark smoke test (apt-get install wrk)")
     out = tmp_path / "bench.json"
-    call_command("benchmark", duration=1, warmup=0, json=str(out), skip_notices=True, skip_exports=True)
+    call_command("benchmark", duration=1, warmup=0, repeat=1, json=str(out), skip_notices=True, skip_exports=True)
     report = json.loads(out.read_text())
     assert report["database"] == "postgresql"
     assert report["applications"] == 120

@@ -604,6 +604,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=2, help="wrk threads")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
         parser.add_argument("--json", default=None, help="output file (default var/benchmark.json)")
+        parser.add_argument("--repeat", type=int, default=5, help="in-process requests per page for '1 req ms'")
         parser.add_argument("--only", default="", help="comma-separated page keys to measure (default: all)")
         parser.add_argument("--skip-approvals", action="store_true")
         parser.add_argument("--skip-notices", action="store_true")
@@ -655,7 +656,7 @@ class Command(BaseCommand):
                 if p.status != 200:
                     p.note = f"HTTP {p.status} in-process – skipped"
                 elif not p.download:
-                    p.app_ms = inprocess_ms(client, p.url)
+                    p.app_ms = inprocess_ms(client, p.url, repeat=max(1, o["repeat"]))
             except Exception as exc:  # noqa: BLE001 - a page under construction must not stop the run
                 p.status, p.note = 500, f"error in-process: {exc.__class__.__name__}: {exc}"[:120]
         log_path = out_path.with_suffix(".gunicorn.log")
@@ -670,7 +671,8 @@ class Command(BaseCommand):
                     if p.download:
                         self._download(p, base, cookie, proc.pid)
                         continue
-                    time.sleep(0.5)  # let the workers finish what the previous run left in flight
+                    if o["duration"] >= 5:
+                        time.sleep(0.5)  # let the workers finish what the previous run left in flight
                     if warmup:
                         run_wrk(base + p.url, cookie=cookie, duration=warmup, connections=o["connections"],
                                 threads=o["threads"])
