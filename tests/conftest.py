@@ -72,9 +72,7 @@ def require_browser():
         _missing("Chromium (/usr/bin/chromium)")
 
 
-@pytest.fixture
-def seeded(db):
-    """Programme years, lines, rules, districts, courts, groups, legal texts and the 33 entity organisations."""
+def _seed_reference() -> None:
     from applications.demo import seed_entity_organisations
     from applications.legal import seed_legal_texts
     from applications.roles import seed_groups
@@ -84,6 +82,27 @@ def seeded(db):
     seed_groups()
     seed_legal_texts()
     seed_entity_organisations()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the reference data once per test database; each test's transaction rolls back on top of it."""
+    with django_db_blocker.unblock():
+        _seed_reference()
+
+
+@pytest.fixture
+def seeded(db):
+    """Programme years, lines, rules, districts, courts, groups, legal texts and the 33 entity organisations.
+
+    Already there from django_db_setup; a transactional test before this one may have flushed it, so re-seed then
+    (the seed is idempotent)."""
+    from django.contrib.auth.models import Group
+
+    from funding.models import ProgrammeYear
+
+    if not ProgrammeYear.objects.exists() or not Group.objects.exists():
+        _seed_reference()
 
 
 @pytest.fixture
