@@ -247,7 +247,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             return queryset.filter(file_number__startswith=term.upper()), False
         condition = Q(file_number__startswith=term.upper()) | Q(title__icontains=term)
         if len(term) >= 2:
-            org_ids = list(Organisation.objects.filter(name__icontains=term).values_list("id", flat=True)[:2000])
+            org_ids = list(Organisation.objects.filter(name__icontains=term).order_by().values_list("id", flat=True)[:2000])
             if org_ids:
                 condition |= Q(organisation_id__in=org_ids)
         return queryset.filter(condition), False
