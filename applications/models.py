@@ -181,7 +181,9 @@ class Application(models.Model):
     )
     created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
     updated_at = models.DateTimeField("Geändert am", auto_now=True)
-    submitted_at = models.DateTimeField("Eingereicht am", null=True, blank=True, db_index=True)
+    # Indexed by application_submitted_desc (submitted_at DESC, id DESC) below; a second single-column index made
+    # PostgreSQL pick it plus a sort for the admin queue's ordering (38 ms instead of 1 ms at 100,000 rows, h7).
+    submitted_at = models.DateTimeField("Eingereicht am", null=True, blank=True)
     decided_at = models.DateTimeField("Entschieden am", null=True, blank=True)
 
     class Meta:
