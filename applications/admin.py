@@ -65,7 +65,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "regierungsbezirk", "district", "is_verified_display", "created_at"]
+    list_display = ["name", "is_verified_display", "kind", "regierungsbezirk", "district"]
     list_filter = ["kind", "regierungsbezirk", VerifiedFilter]
     list_select_related = ["district"]
     search_fields = ["name", "email", "register_number"]
