@@ -122,6 +122,7 @@ def dashboard(request):
     applications = list(
         selectors.applications_for(request.user).filter(organisation=organisation)
         .select_related("rule__line", "rule__programme_year")
+        .defer("purpose", "target_group", "details", "decision_reasons")  # long texts the dashboard never shows
         .order_by("-rule__programme_year__year", "rule__line__order", "-created_at")
     )
     open_rules = list(
