@@ -59,5 +59,6 @@ EXPOSE 8000
 CMD ["gunicorn", "wir_portal.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--workers", "3", \
+     "--timeout", "120", \
      "--worker-tmp-dir", "/dev/shm", \
      "--access-logfile", "-"]

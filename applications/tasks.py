@@ -7,18 +7,18 @@ at once and staff retry from the admin.
 """
 
 import logging
-import os
 
 from celery import shared_task
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = int(os.environ.get("WIR_NOTICE_MAX_RETRIES", "6"))
+MAX_RETRIES = settings.WIR_NOTICE_MAX_RETRIES
 
 
 def retry_countdown(retries: int) -> int:
     """Exponential backoff: base, 2·base, 4·base … (base 60 s → the last of six retries after ~1 hour in total)."""
-    base = float(os.environ.get("WIR_NOTICE_RETRY_BASE_SECONDS", "60"))
+    base = settings.WIR_NOTICE_RETRY_BASE_SECONDS
     return max(1, round(base * 2 ** retries))
 
 

@@ -272,6 +272,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Four-eyes rule: above this amount, whoever recommended an application may not also approve it.
 WIR_FOUR_EYES_THRESHOLD = os.environ.get("WIR_FOUR_EYES_THRESHOLD", "0")
 WIR_INVITATION_DAYS = envint("WIR_INVITATION_DAYS", 7)
+# Notices: retries of rendering/sending with exponential backoff (base · 2^n seconds), then "failed" for staff.
+WIR_NOTICE_MAX_RETRIES = envint("WIR_NOTICE_MAX_RETRIES", 6)
+WIR_NOTICE_RETRY_BASE_SECONDS = envint("WIR_NOTICE_RETRY_BASE_SECONDS", 60)
 WIR_REGISTRATION_CONFIRM_DAYS = envint("WIR_REGISTRATION_CONFIRM_DAYS", 3)  # lifetime of the e-mail confirmation link
 
 # --- Security -----------------------------------------------------------------------------------------------

@@ -103,8 +103,8 @@ def test_smtp_failure_marks_failed_and_staff_retry_sends_once(approved, people, 
         pipeline.notice_retry(notice=approved, user=people["decide"])
 
 
-def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, monkeypatch):
-    monkeypatch.setenv("WIR_NOTICE_RETRY_BASE_SECONDS", "30")
+def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, monkeypatch, settings):
+    settings.WIR_NOTICE_RETRY_BASE_SECONDS = 30
     assert [tasks.retry_countdown(n) for n in range(4)] == [30, 60, 120, 240]
     pipeline.notice_render(notice_id=approved.pk)
     monkeypatch.setattr(EmailMultiAlternatives, "send",
