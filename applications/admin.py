@@ -10,16 +10,22 @@ import re
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_list import ResultList, result_headers
+from django.contrib.admin.templatetags.admin_list import result_list as admin_result_list
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
@@ -148,7 +154,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.COUNT_CAP + 1].count(), self.COUNT_CAP + 1)
+        # Without ORDER BY: PostgreSQL then counts from any index instead of walking the sort index and the table.
+        return min(self.object_list.order_by()[: self.COUNT_CAP + 1].count(), self.COUNT_CAP + 1)
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -169,6 +176,76 @@ class WaitingFilter(admin.SimpleListFilter):
         if self.value() == "gt6":
             return open_.filter(submitted_at__lte=six)
         return queryset
+
+
+QUEUE_COLUMNS = ("action_checkbox", "file_number", "organisation_name", "line_short", "year", "status", "requested",
+                 "approved", "waiting_days")
+# What the queue's columns read; everything else (texts, JSON details, contacts, ...) stays in the database.
+QUEUE_FIELDS = ("id", "file_number", "status", "requested_amount", "approved_amount", "submitted_at", "decided_at",
+                "organisation__name", "rule__line__short", "rule__programme_year__year")
+PK_SENTINEL = "__wir_pk__"
+
+
+def _text(value) -> str:
+    """A value as the admin's items_for_result shows it: None as "-", blank as "", everything escaped."""
+    if value is None:
+        return "-"
+    value = str(value)
+    return escape(value) if value.strip() else ""
+
+
+class WorkQueueChangeList(ChangeList):
+    """The applications changelist with the same HTML as Django's, built faster.
+
+    Measured at 100,000 applications, 50 rows a page: Django's items_for_result (lookup_field, display_for_*,
+    format_html per cell, reverse + add_preserved_filters per row) was the largest cost of the page, more than its
+    SQL. Here each row is one f-string: the change link is reversed once with a placeholder, the status labels are
+    looked up in a dict, and only the columns the queue shows are loaded. Popups, list_editable or another column
+    set fall back to Django's rendering; tests/admin compare both outputs."""
+
+    def get_results(self, request):
+        self.queryset = self.queryset.only(*QUEUE_FIELDS)
+        super().get_results(request)
+
+    def _fast(self) -> bool:
+        return tuple(self.list_display) == QUEUE_COLUMNS and not self.is_popup and getattr(self, "formset", None) is None
+
+    def results_html(self):
+        if not self._fast():
+            context = admin_result_list(self)
+        else:
+            headers = list(result_headers(self))
+            context = {
+                "cl": self,
+                "result_hidden_fields": [],
+                "result_headers": headers,
+                "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+                "results": [ResultList(None, [row]) for row in self.fast_rows()],
+            }
+        return render_to_string("admin/change_list_results.html", context)
+
+    def fast_rows(self):
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=(PK_SENTINEL,),
+                      current_app=self.model_admin.admin_site.name)
+        url = add_preserved_filters({"preserved_filters": self.preserved_filters, "opts": self.opts}, url)
+        link_start, _, link_end = (escape(part) for part in url.partition(PK_SENTINEL))
+        statuses = {value: escape(label) for value, label in Status.choices}
+        ma = self.model_admin
+        for obj in self.result_list:
+            days = ma.waiting_days(obj)
+            if isinstance(days, int):
+                days = str(days) if -1000 < days < 1000 else formats.number_format(days)  # as display_for_value
+            yield mark_safe(
+                f'<td class="action-checkbox">{ma.action_checkbox(obj)}</td>'
+                f'<th class="field-file_number"><a href="{link_start}{obj.pk}{link_end}">{_text(obj.file_number)}</a></th>'
+                f'<td class="field-organisation_name">{ma.organisation_name(obj)}</td>'
+                f'<td class="field-line_short">{_text(ma.line_short(obj))}</td>'
+                f'<td class="field-year">{_text(ma.year(obj))}</td>'
+                f'<td class="field-status">{statuses.get(obj.status, "-")}</td>'
+                f'<td class="field-requested">{_text(ma.requested(obj))}</td>'
+                f'<td class="field-approved">{_text(ma.approved(obj))}</td>'
+                f'<td class="field-waiting_days">{_text(days)}</td>'
+            )
 
 
 @admin.register(Application)
@@ -199,14 +276,14 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def action_checkbox(self, obj):
         """Django's markup, without rendering a form widget template per row (the largest per-row cost measured)."""
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Antrag auswählen: {}">',
-            admin.helpers.ACTION_CHECKBOX_NAME, obj.pk, obj.file_number or obj.pk,
+        return mark_safe(
+            f'<input type="checkbox" name="{admin.helpers.ACTION_CHECKBOX_NAME}" value="{escape(obj.pk)}" '
+            f'class="action-select" aria-label="Antrag auswählen: {escape(obj.file_number or obj.pk)}">'
         )
 
     @admin.display(description="Organisation", ordering="organisation__name")
     def organisation_name(self, obj):
-        return format_html('<span class="wir-org">{}</span>', obj.organisation.name)
+        return mark_safe(f'<span class="wir-org">{escape(obj.organisation.name)}</span>')
 
     @admin.display(description="Bereich", ordering="rule__line__order")
     def line_short(self, obj):
@@ -232,6 +309,9 @@ class ApplicationAdmin(admin.ModelAdmin):
         return (end - obj.submitted_at).days
 
     # -- queryset, search, permissions --
+
+    def get_changelist(self, request, **kwargs):
+        return WorkQueueChangeList
 
     def get_queryset(self, request):
         # Drafts are the applicants' own work in progress; the ministry sees what was submitted.
