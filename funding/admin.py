@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -16,6 +17,7 @@ from django.utils.html import format_html
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .figures_cache import FiguresCache
 from .models import (
     AdministrativeCourt,
     AttachmentKind,
@@ -103,21 +105,42 @@ class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
     def budget_view(self, request):
         if not request.user.has_perm("applications.view_budget"):
             raise PermissionDenied
-        years = selectors.budget_overview()
-        selected = request.GET.get("jahr")
-        if selected and selected.isdigit():
-            years = [y for y in years if y.programme_year.year == int(selected)]
+        selected = request.GET.get("jahr", "")
+        year = int(selected) if selected.isdigit() else None
+        # The figures (and their HTML) are the same for everyone with the permission: cached under the figures
+        # version, so a booking or an edited allocation shows at once (funding.figures_cache).
+        figures = FiguresCache.current("budget", sources=BUDGET_SOURCES).get_or_compute(
+            ("overview", year, selected == str(year)), lambda: _budget_figures(year=year, selected=selected),
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": "Haushaltsübersicht: Mittelansätze, Bindungen, verfügbare Mittel",
-            "years": years,
-            "all_years": [y.year for y in ProgrammeYear.objects.order_by("-year")],
-            "selected": selected,
+            "figures": figures,
             "opts": self.model._meta,
             "ledger_url": reverse("admin:funding_ledgerentry_changelist"),
             "can_view_ledger": request.user.has_perm("funding.view_ledgerentry"),
         }
         return TemplateResponse(request, "admin/funding/budget_overview.html", context)
+
+
+# Files that shape the cached budget figures (a change to them starts a new cache generation).
+BUDGET_SOURCES = ("funding/selectors.py", "funding/services.py", "funding/admin.py", "wir_portal/money.py",
+                  "wir_portal/templatetags", "templates/admin/funding")
+
+
+def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
+    """The year filter and the years × lines tables as HTML. Four queries: years, rules, the ledger aggregate
+    (selectors.budget_overview) and the years of the filter."""
+    years = selectors.budget_overview(years=[year] if year is not None else None)
+    context = {
+        "years": years,
+        "all_years": list(ProgrammeYear.objects.order_by("-year").values_list("year", flat=True)),
+        "selected": selected if year is not None and selected == str(year) else "",
+    }
+    return {
+        "filter": render_to_string("admin/funding/_budget_filter.html", context),
+        "years": render_to_string("admin/funding/_budget_years.html", context),
+    }
 
 
 # --- Funding lines and their yearly rules ------------------------------------------------------------------------

@@ -235,3 +235,21 @@ class LedgerEntry(models.Model):
         if self.kind == LedgerKind.RELEASE:
             return -self.amount
         return Decimal("0")
+
+
+class FiguresVersion(models.Model):
+    """One row: a counter raised after every commit that changes a figure of the budget overview or the reports.
+
+    Cached figures are keyed by it (funding.figures_cache), so a booking, a decision or an edited allocation shows
+    at once. It lives in the database, not in the cache, so every process sees the same value whatever the cache
+    backend (a per-process LocMemCache included).
+    """
+
+    value = models.BigIntegerField("Stand", default=0)
+
+    class Meta:
+        verbose_name = "Stand der Kennzahlen"
+        verbose_name_plural = "Stand der Kennzahlen"
+
+    def __str__(self) -> str:
+        return str(self.value)

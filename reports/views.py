@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from applications.models import Application
+from funding.figures_cache import FiguresCache
 
 from . import charts, exports, services
 from .forms import ReportFilterForm
@@ -53,9 +58,20 @@ def _default_year(years: list[int]) -> int | None:
     return years[0] if years else None
 
 
-def _filters(request, *, with_year: bool = True):
+# Files that shape the cached report figures and their HTML (a change to them starts a new cache generation).
+REPORT_SOURCES = ("reports/selectors.py", "reports/charts.py", "reports/views.py", "funding/figures_cache.py",
+                  "wir_portal/money.py", "wir_portal/templatetags", "templates/reports")
+
+
+def _figures() -> FiguresCache:
+    """The cache of this request's figures, keyed by the figures version (one query; see funding.figures_cache)."""
+    return FiguresCache.current("reports", sources=REPORT_SOURCES, extra_models=(Application,))
+
+
+def _filters(request, *, with_year: bool = True, figures: FiguresCache | None = None):
     """The filter form (always bound, so the chosen default year shows as selected) and its filters."""
-    choices = filter_choices()
+    figures = figures or FiguresCache(None)
+    choices = figures.get_or_compute(("choices",), filter_choices)
     data = request.GET.copy()
     if with_year and not data.get("jahr"):
         default = _default_year(choices.years)
@@ -117,10 +133,28 @@ def _money_links(filters: ReportFilters, year_ids: dict[int, int], *, rule_id: i
     }
 
 
-def _context(request, form, filters, choices, **extra):
+def _chosen(form, name: str) -> str:
+    """The value the select `name` shows as selected: one of its options, or "\0" for none (a Select echoes
+    nothing else of what was sent, so this is all its HTML depends on)."""
+    value = form[name].value()
+    value = "" if value is None else str(value)
+    return value if value in {str(key) for key, _ in form.fields[name].choices} else "\0"
+
+
+def _filter_form_html(request, form, figures: FiguresCache) -> str:
+    """The filter form as HTML (its widgets are the slowest part of a page): cached per figures version, page and
+    chosen options."""
+    parts = ("filter_form", request.path, tuple((name, _chosen(form, name)) for name in form.fields))
+    return figures.get_or_compute(
+        parts, lambda: render_to_string("reports/_filter_form.html", {"form": form, "path": request.path}),
+    )
+
+
+def _context(request, form, filters, choices, *, figures: FiguresCache, **extra):
     query = urlencode(filters.query_params())
     return {
         "form": form, "filters": filters, "choices": choices, "query": query,
+        "filter_form": _filter_form_html(request, form, figures),
         "export_links": [
             ("Anträge als CSV", reverse("reports:export", args=["antraege", "csv"])),
             ("Anträge als Excel", reverse("reports:export", args=["antraege", "xlsx"])),
@@ -131,12 +165,14 @@ def _context(request, form, filters, choices, **extra):
     }
 
 
-@require_GET
-@report_access
-def overview(request):
-    form, filters, choices = _filters(request)
-    if filters.year is None:
-        return render(request, "reports/overview.html", _context(request, form, filters, choices, overview=None))
+@dataclass(frozen=True)
+class RenderedOverview:
+    year: int
+    html: str
+
+
+def _overview_section(filters: ReportFilters, choices) -> RenderedOverview:
+    """The key figures, chart and tables of one year as HTML (programme_overview: six queries)."""
     data = programme_overview(filters)
     for row in data.rows:
         row_filters = ReportFilters(**{**filters.__dict__, "year": data.year, "line_id": row.line_id})
@@ -145,37 +181,63 @@ def overview(request):
     total_filters = ReportFilters(**{**filters.__dict__, "year": data.year})
     data.total.links = _count_links(total_filters, choices.year_ids)
     data.total.ledger_links = _money_links(total_filters, choices.year_ids)
-    return render(request, "reports/overview.html", _context(
-        request, form, filters, choices, overview=data, chart=charts.overview_chart(data),
-        pdf_form={"year_from": data.year, "year_to": data.year},
-    ))
+    html = render_to_string("reports/_overview_body.html",
+                            {"overview": data, "chart": charts.overview_chart(data), "links": True})
+    return RenderedOverview(year=data.year, html=html)
+
+
+@require_GET
+@report_access
+def overview(request):
+    figures = _figures()
+    form, filters, choices = _filters(request, figures=figures)
+    if filters.year is None:
+        return render(request, "reports/overview.html",
+                      _context(request, form, filters, choices, figures=figures, overview=None))
+    # The same for everyone who may see reports: cached under the figures version and the filters.
+    section = figures.get_or_compute(("overview", filters), lambda: _overview_section(filters, choices))
+    return render(request, "reports/overview.html",
+                  _context(request, form, filters, choices, figures=figures, overview=section))
 
 
 @require_GET
 @report_access
 def trend(request):
-    form, filters, choices = _filters(request, with_year=False)
-    rows = programme_trend(filters)
-    for row in rows:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "year": row.year}), choices.year_ids)
-    money_chart, count_chart = charts.trend_charts(rows)
+    figures = _figures()
+    form, filters, choices = _filters(request, with_year=False, figures=figures)
+
+    def compute():
+        rows = programme_trend(filters)
+        for row in rows:
+            row.links = _count_links(ReportFilters(**{**filters.__dict__, "year": row.year}), choices.year_ids)
+        return rows, *charts.trend_charts(rows)
+
+    rows, money_chart, count_chart = figures.get_or_compute(("trend", filters), compute)
     return render(request, "reports/trend.html", _context(
-        request, form, filters, choices, rows=rows, money_chart=money_chart, count_chart=count_chart,
+        request, form, filters, choices, figures=figures, rows=rows, money_chart=money_chart, count_chart=count_chart,
     ))
 
 
 @require_GET
 @report_access
 def regions(request):
-    form, filters, choices = _filters(request)
-    data = regions_report(filters)
-    for row in data.bezirke:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "regierungsbezirk": row.key, "district_id": None}), choices.year_ids)
-    for row in data.districts:
-        row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key, "regierungsbezirk": ""}), choices.year_ids)
-    data.total.links = _count_links(filters, choices.year_ids)
-    return render(request, "reports/regions.html", _context(request, form, filters, choices, regions=data,
-                                                            chart=charts.regions_chart(data)))
+    figures = _figures()
+    form, filters, choices = _filters(request, figures=figures)
+
+    def compute():
+        data = regions_report(filters)
+        for row in data.bezirke:
+            row.links = _count_links(ReportFilters(**{**filters.__dict__, "regierungsbezirk": row.key,
+                                                      "district_id": None}), choices.year_ids)
+        for row in data.districts:
+            row.links = _count_links(ReportFilters(**{**filters.__dict__, "district_id": row.key,
+                                                      "regierungsbezirk": ""}), choices.year_ids)
+        data.total.links = _count_links(filters, choices.year_ids)
+        return data, charts.regions_chart(data)
+
+    data, chart = figures.get_or_compute(("regions", filters), compute)
+    return render(request, "reports/regions.html", _context(request, form, filters, choices, figures=figures,
+                                                            regions=data, chart=chart))
 
 
 @require_GET
@@ -220,9 +282,10 @@ def pdf_job(request, pk: int):
 @require_GET
 @report_access
 def pdf_jobs(request):
-    form, filters, choices = _filters(request)
+    figures = _figures()
+    form, filters, choices = _filters(request, figures=figures)
     jobs = ReportJob.objects.filter(created_by=request.user)[:20]
-    return render(request, "reports/pdf_jobs.html", _context(request, form, filters, choices, jobs=jobs))
+    return render(request, "reports/pdf_jobs.html", _context(request, form, filters, choices, figures=figures, jobs=jobs))
 
 
 @never_cache
