@@ -23,6 +23,7 @@ services and the admin always save() — keep it that way for the models watched
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,7 @@ from django.db.models.signals import post_delete, post_save
 from .models import FiguresVersion, LedgerEntry
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 ROW_ID = 1
 # Only to free memory: keys of an outdated version are never read again. Freshness comes from the version.
 TIMEOUT_SECONDS = 24 * 3600
@@ -141,8 +143,15 @@ class FiguresCache:
         if self.prefix is None:
             return compute()
         key = self.key(parts)
-        value = cache.get(key)
+        try:
+            value = cache.get(key)
+        except Exception:  # an unreachable cache server costs speed, never the page
+            logger.exception("figures cache: get failed")
+            return compute()
         if value is None:
             value = compute()
-            cache.set(key, value, TIMEOUT_SECONDS)
+            try:
+                cache.set(key, value, TIMEOUT_SECONDS)
+            except Exception:
+                logger.exception("figures cache: set failed")
         return value
