@@ -279,7 +279,62 @@
     }
   }
 
+  /**
+   * "Kostenzeile hinzufügen": append a row to a cost formset from its
+   * <template data-plan-empty-row="PREFIX"> (Django's empty_form with
+   * __prefix__ as the form index and __row__ as the visible row number),
+   * raise PREFIX-TOTAL_FORMS and move the focus to the new row. Without
+   * JavaScript the button stays hidden and the server-side "weitere
+   * Kostenzeilen" button does the same with a round trip.
+   */
+  function addRow(button) {
+    var prefix = button.getAttribute("data-plan-add-row");
+    var block = button.closest("[data-plan-year]") || document;
+    var template = block.querySelector('template[data-plan-empty-row="' + prefix + '"]');
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS");
+    var table = button.closest("table");
+    var body = table ? table.querySelector("tbody") : null;
+    if (!template || !total || !body) {
+      return null;
+    }
+    var index = parseInt(total.value, 10) || 0;
+    if (max && index >= (parseInt(max.value, 10) || Infinity)) {
+      return null;
+    }
+    var html = template.innerHTML
+      .replace(/__prefix__/g, String(index))
+      .replace(/__row__/g, String(index + 1));
+    var holder = document.createElement("tbody");
+    holder.innerHTML = html.trim();
+    var row = holder.firstElementChild;
+    body.appendChild(row);
+    total.value = String(index + 1);
+    var first = row.querySelector("select, input:not([type=hidden]), textarea");
+    if (first) {
+      first.focus();
+    }
+    if (block !== document) {
+      getLiveRegion(block).textContent = "Zeile " + (index + 1) + " hinzugefügt.";
+    }
+    return row;
+  }
+
   function init() {
+    var addButtons = document.querySelectorAll("[data-plan-add-row]");
+    for (var i = 0; i < addButtons.length; i += 1) {
+      var wrapper = addButtons[i].closest("[hidden]");
+      if (wrapper) {
+        wrapper.hidden = false;
+      }
+    }
+    document.addEventListener("click", function (event) {
+      var button = event.target && event.target.closest ? event.target.closest("[data-plan-add-row]") : null;
+      if (button) {
+        event.preventDefault();
+        addRow(button);
+      }
+    });
     document.addEventListener("input", onChange);
     document.addEventListener("change", onChange);
     // Rows added or replaced by htmx.
@@ -300,6 +355,7 @@
     formatCents: formatCents,
     updateBlock: updateBlock,
     updateAll: updateAll,
+    addRow: addRow,
   };
 
   if (typeof module !== "undefined" && module.exports) {

@@ -111,3 +111,37 @@ def test_draft_fix_error_attach_submit(page, live_server, require_browser, seede
     violations = axe_violations(page)
     assert not violations, describe(violations)
     assert app.requested_amount == 3200 and app.details["hours"] == 690
+
+
+def test_cost_rows_added_in_the_browser_are_saved(page, live_server, require_browser, seeded):
+    """With JavaScript, "Kostenzeile hinzufügen" adds formset rows without a round trip; they are counted in the
+    live totals, keep their accessible labels and are saved with the draft."""
+    org = OrganisationFactory(name="Verein Teststadt-Süd", kind=OrganisationKind.FREIER_TRAEGER)
+    user = UserFactory(username="rosa@test.wir", email="rosa@test.wir")
+    member(user, org, Role.MEMBER)
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("E-Mail-Adresse").fill("rosa@test.wir")
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(live_server.url + reverse("portal:application_new", args=["lotsen"]))
+
+    page.get_by_label("Titel des Vorhabens").fill("Lotsen Süd 2027")
+    assert page.get_by_label("Kostenart, Zeile 4, 2027").count() == 0  # a new form starts with three rows
+    add = page.get_by_role("button", name="Kostenzeile hinzufügen (2027)")
+    add.click()
+    add.click()
+    assert page.locator("#id_cost-2027-TOTAL_FORMS").input_value() == "5"
+    assert page.evaluate("document.activeElement.id") == "id_cost-2027-4-category"  # focus moved to the new row
+    page.get_by_label("Kostenart, Zeile 5, 2027").select_option("material")
+    page.get_by_label("Bezeichnung, Zeile 5, 2027").fill("Fahrkarten")
+    page.get_by_label("Betrag in €, Zeile 5, 2027").fill("1.234,50")
+    block = page.locator("[data-plan-year='2027']")
+    assert block.locator("tfoot [data-plan-total-cost]").inner_text() == "1.234,50\u00a0€"
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+
+    page.get_by_role("button", name="Entwurf speichern").click()
+    page.wait_for_url(re.compile(r".*/bearbeiten/"))
+    app = Application.objects.get(organisation=org)
+    assert [(c.description, c.amount) for c in app.cost_items.all()] == [("Fahrkarten", 1234.5)]
