@@ -16,7 +16,7 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -180,9 +180,15 @@ class WaitingFilter(admin.SimpleListFilter):
 
 QUEUE_COLUMNS = ("action_checkbox", "file_number", "organisation_name", "line_short", "year", "status", "requested",
                  "approved", "waiting_days")
-# What the queue's columns read; everything else (texts, JSON details, contacts, ...) stays in the database.
-QUEUE_FIELDS = ("id", "file_number", "status", "requested_amount", "approved_amount", "submitted_at", "decided_at",
-                "organisation__name", "rule__line__short", "rule__programme_year__year")
+# What the queue's columns read: the application's own fields (texts, JSON details, contacts stay in the database)
+# and three names from related rows as annotations, so each row is one model instance instead of five
+# (select_related built an Organisation, LineRule, FundingLine and ProgrammeYear per row: 8 -> 4 ms for 50 rows).
+QUEUE_FIELDS = ("id", "file_number", "status", "requested_amount", "approved_amount", "submitted_at", "decided_at")
+QUEUE_ANNOTATIONS = {
+    "queue_organisation_name": F("organisation__name"),
+    "queue_line_short": F("rule__line__short"),
+    "queue_year": F("rule__programme_year__year"),
+}
 PK_SENTINEL = "__wir_pk__"
 
 
@@ -204,11 +210,17 @@ class WorkQueueChangeList(ChangeList):
     set fall back to Django's rendering; tests/admin compare both outputs."""
 
     def get_results(self, request):
-        self.queryset = self.queryset.only(*QUEUE_FIELDS)
-        super().get_results(request)
+        super().get_results(request)  # counts self.queryset: no joins, no columns
+        # The page (still lazy: a slice, or everything on a single page / "Alle anzeigen") gets the queue's columns.
+        # Only here, not in get_queryset: admin actions get the plain queryset of the selection.
+        page = self.result_list
+        rows = self.queryset.select_related(None).only(*QUEUE_FIELDS).annotate(**QUEUE_ANNOTATIONS)
+        if page.query.is_sliced:
+            rows = rows[page.query.low_mark:page.query.high_mark]
+        self.result_list = rows
 
     def _fast(self) -> bool:
-        return tuple(self.list_display) == QUEUE_COLUMNS and not self.is_popup and getattr(self, "formset", None) is None
+        return tuple(self.list_display) == QUEUE_COLUMNS and not self.is_popup and not getattr(self, "formset", None)
 
     def results_html(self):
         if not self._fast():
@@ -262,7 +274,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         ("organisation__kind", titled(admin.ChoicesFieldListFilter, "Art der Organisation")),
         WaitingFilter,
     ]
-    list_select_related = ["organisation", "rule__line", "rule__programme_year"]
+    list_select_related = False  # the columns read annotations (WorkQueueChangeList.get_results), no related rows
     search_fields = ["file_number", "title", "organisation__name"]
     search_help_text = "Aktenzeichen (ganz oder Anfang, z. B. WIR-2027-FM), Name der Organisation oder Titel"
     show_full_result_count = False
@@ -272,7 +284,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     actions = ["bulk_approve"]
     change_form_template = "admin/applications/application/review.html"
 
-    # -- columns (no per-row queries: everything comes from list_select_related) --
+    # -- columns (no per-row queries: related names come from QUEUE_ANNOTATIONS, set by WorkQueueChangeList) --
 
     def action_checkbox(self, obj):
         """Django's markup, without rendering a form widget template per row (the largest per-row cost measured)."""
@@ -283,15 +295,15 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Organisation", ordering="organisation__name")
     def organisation_name(self, obj):
-        return mark_safe(f'<span class="wir-org">{escape(obj.organisation.name)}</span>')
+        return mark_safe(f'<span class="wir-org">{escape(obj.queue_organisation_name)}</span>')
 
     @admin.display(description="Bereich", ordering="rule__line__order")
     def line_short(self, obj):
-        return obj.rule.line.short
+        return obj.queue_line_short
 
     @admin.display(description="Jahr", ordering="rule__programme_year__year")
     def year(self, obj):
-        return str(obj.rule.programme_year.year)  # a string: no thousands separator in "2027"
+        return str(obj.queue_year)  # a string: no thousands separator in "2027"
 
     @admin.display(description="Beantragt", ordering="requested_amount")
     def requested(self, obj):
