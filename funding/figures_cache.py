@@ -5,6 +5,7 @@ cache under a key that contains the *figures version*: one query reading
 
     FiguresVersion.value         raised after every commit that saved or deleted a row the figures are made of
                                  (post_save/post_delete of the models passed to `watch`, via transaction.on_commit)
+    FiguresVersion.epoch         new whenever the row is (re)created (an emptied table starts a new series)
     max(id) of the ledger (and of the caller's extra models, e.g. applications)
                                  catches bulk inserts that send no signals (seed_scale, the benchmark's set-up)
 
@@ -18,6 +19,8 @@ transaction (pytest-django's `db`) on freshly computed figures.
 
 Writes that bypass the ORM's save()/delete() and insert nothing (QuerySet.update(), raw SQL) are not seen; the
 services and the admin always save() — keep it that way for the models watched here, or call `figures_changed()`.
+After restoring the database from a backup the counter goes back and will meet values it had before: clear a
+shared cache then (`manage.py shell -c "from django.core.cache import cache; cache.clear()"`).
 """
 
 from __future__ import annotations
@@ -58,15 +61,12 @@ def figures_version_bump() -> None:
 def figures_changed() -> None:
     """Call after (or inside the transaction of) a write that changes figures: the counter rises after the commit.
 
-    One pending bump per transaction is enough, unless it was registered inside a savepoint that has since been
-    left (then it might still be rolled back without this write): register another one.
+    One pending bump per transaction is enough: a pending callback is only ever discarded together with a savepoint
+    that is still open, and rolling that back undoes this write as well.
     """
     conn = transaction.get_connection()
-    if conn.in_atomic_block:
-        active = set(conn.savepoint_ids)
-        for sids, func, _robust in getattr(conn, "run_on_commit", []):
-            if func is figures_version_bump and sids <= active:
-                return
+    if conn.in_atomic_block and any(func is figures_version_bump for _sids, func, _robust in conn.run_on_commit):
+        return
     transaction.on_commit(figures_version_bump, robust=True)
 
 
@@ -82,11 +82,11 @@ def watch(*model_classes: type[models.Model]) -> None:
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete", weak=False)
 
 
-def figures_version(*, extra_models: Iterable[type[models.Model]] = ()) -> tuple[int, ...] | None:
+def figures_version(*, extra_models: Iterable[type[models.Model]] = ()) -> tuple | None:
     """The current version in one query, or None if the counter row is missing (then nothing is cached)."""
     latest = {f"max_{i}": Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
               for i, model in enumerate((LedgerEntry, *extra_models))}
-    row = FiguresVersion.objects.filter(pk=ROW_ID).annotate(**latest).values_list("value", *latest).first()
+    row = FiguresVersion.objects.filter(pk=ROW_ID).annotate(**latest).values_list("epoch", "value", *latest).first()
     if row is None:
         FiguresVersion.objects.bulk_create([FiguresVersion(pk=ROW_ID, value=0)], ignore_conflicts=True)
         return None

@@ -237,19 +237,27 @@ class LedgerEntry(models.Model):
         return Decimal("0")
 
 
+def _new_epoch() -> str:
+    import secrets
+
+    return secrets.token_hex(8)
+
+
 class FiguresVersion(models.Model):
     """One row: a counter raised after every commit that changes a figure of the budget overview or the reports.
 
     Cached figures are keyed by it (funding.figures_cache), so a booking, a decision or an edited allocation shows
     at once. It lives in the database, not in the cache, so every process sees the same value whatever the cache
-    backend (a per-process LocMemCache included).
+    backend (a per-process LocMemCache included). `epoch` is new whenever the row is (re)created, so a counter
+    that starts again from 0 (an emptied table) never meets figures cached under its earlier values.
     """
 
     value = models.BigIntegerField("Stand", default=0)
+    epoch = models.CharField("Epoche", max_length=16, default=_new_epoch)
 
     class Meta:
         verbose_name = "Stand der Kennzahlen"
         verbose_name_plural = "Stand der Kennzahlen"
 
     def __str__(self) -> str:
-        return str(self.value)
+        return f"{self.epoch}.{self.value}"
