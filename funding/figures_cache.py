@@ -82,11 +82,21 @@ def watch(*model_classes: type[models.Model]) -> None:
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete", weak=False)
 
 
-def figures_version(*, extra_models: Iterable[type[models.Model]] = ()) -> tuple | None:
-    """The current version in one query, or None if the counter row is missing (then nothing is cached)."""
+@lru_cache(maxsize=8)
+def _version_sql(extra_models: tuple[type[models.Model], ...]) -> tuple[str, tuple]:
+    """The version query, compiled once per process (building it through the ORM costs more than running it)."""
     latest = {f"max_{i}": Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
               for i, model in enumerate((LedgerEntry, *extra_models))}
-    row = FiguresVersion.objects.filter(pk=ROW_ID).annotate(**latest).values_list("epoch", "value", *latest).first()
+    qs = FiguresVersion.objects.filter(pk=ROW_ID).annotate(**latest).values_list("epoch", "value", *latest)
+    return qs.order_by()[:1].query.sql_with_params()
+
+
+def figures_version(*, extra_models: Iterable[type[models.Model]] = ()) -> tuple | None:
+    """The current version in one query, or None if the counter row is missing (then nothing is cached)."""
+    sql, params = _version_sql(tuple(extra_models))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     if row is None:
         FiguresVersion.objects.bulk_create([FiguresVersion(pk=ROW_ID, value=0)], ignore_conflicts=True)
         return None
