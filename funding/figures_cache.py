@@ -139,7 +139,7 @@ class FiguresCache:
         version = figures_version(extra_models=extra_models)
         if version is None:
             return cls(None)
-        database = settings.DATABASES["default"]["NAME"]
+        database = hashlib.sha256(str(settings.DATABASES["default"]["NAME"]).encode()).hexdigest()[:8]
         return cls(f"figures:{namespace}:{database}:{code_fingerprint(sources)}:{'.'.join(map(str, version))}")
 
     @property
