@@ -67,7 +67,8 @@ def budget_overview(*, years: list[int] | None = None) -> list[BudgetYear]:
         return []
     rules = list(
         LineRule.objects.filter(programme_year_id__in=by_id)
-        .select_related("line", "programme_year")
+        .select_related("line")
+        .only("allocation", "programme_year_id", "line__name", "line__order")  # not the rules' JSON and texts
         .order_by("line__order", "line__name")
     )
     totals = ledger_totals(rule_ids=[r.pk for r in rules])

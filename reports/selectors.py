@@ -300,7 +300,8 @@ def programme_overview(filters: ReportFilters) -> Overview:
     approval rate and median decision time, for filters.year. Six queries."""
     year = filters.year or datetime.date.today().year
     volume = ProgrammeYear.objects.filter(year=year).values_list("volume", flat=True).first()  # 1
-    rules = LineRule.objects.filter(programme_year__year=year).select_related("line").order_by("line__order", "line__name")
+    rules = (LineRule.objects.filter(programme_year__year=year).select_related("line")
+             .only("allocation", "line__name", "line__order").order_by("line__order", "line__name"))
     if filters.line_id:
         rules = rules.filter(line_id=filters.line_id)
     rows = {r.line_id: LineRow(line_id=r.line_id, name=r.line.name, rule_id=r.pk, allocation=r.allocation)
