@@ -14,6 +14,7 @@ from django.contrib.admin.templatetags.admin_list import ResultList, result_head
 from django.contrib.admin.templatetags.admin_list import result_list as admin_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Q
@@ -406,11 +407,18 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def _application(self, request, object_id) -> Application:
         app = get_object_or_404(
-            self.get_queryset(request).select_related(
-                "organisation__district", "rule__line", "rule__programme_year", "recommended_by", "decided_by",
-            ),
+            self.get_queryset(request).select_related("organisation__district", "rule__line", "rule__programme_year"),
             pk=object_id,
         )
+        # The two staff users in one query of their own: as two more joins they made PostgreSQL plan an 8-table
+        # query (100k data set: 4.5 ms planning for 0.6 ms execution; 6 tables + this query: ~1.9 ms).
+        user_ids = {app.recommended_by_id, app.decided_by_id} - {None}
+        if user_ids:
+            users = get_user_model().objects.in_bulk(user_ids)
+            if app.recommended_by_id in users:
+                app.recommended_by = users[app.recommended_by_id]
+            if app.decided_by_id in users:
+                app.decided_by = users[app.decided_by_id]
         if not self.has_view_permission(request, app):
             raise PermissionDenied
         return app
