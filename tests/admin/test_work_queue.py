@@ -154,3 +154,15 @@ def test_queue_order_index_exists_on_postgresql(require_postgres):
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'application_queue_order'")
         (definition,) = cursor.fetchone()
     assert re.search(r"\(submitted_at DESC, id DESC\) WHERE \(NOT \(\(status\)::text = 'draft'", definition), definition
+
+
+def test_application_page_names_who_recommended_and_decided(client_for, make_app, users):
+    """recommended_by / decided_by come from their own query (not joins); the page still names both."""
+    app = make_app(Status.APPROVED)
+    Application.objects.filter(pk=app.pk).update(
+        recommendation="approve", recommended_by=users["sachbearbeitung"], decided_by=users["bewilligung"],
+        decided_at=timezone.now(),
+    )
+    html = client_for("bewilligung").get(reverse("admin:applications_application_change", args=[app.pk]))
+    html = html.content.decode()
+    assert "(Sabine Sach)" in html and "von Bernd Bewill" in html
