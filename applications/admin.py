@@ -356,8 +356,11 @@ class ApplicationAdmin(admin.ModelAdmin):
         return WorkQueueChangeList
 
     def get_queryset(self, request):
-        # Drafts are the applicants' own work in progress; the ministry sees what was submitted.
-        return super().get_queryset(request).exclude(status=Status.DRAFT)
+        # Drafts are the applicants' own work in progress; the ministry sees what was submitted (a draft the
+        # applicant withdrew before submitting never reached it either: without a submission date it would also
+        # sort before everything else, PostgreSQL putting NULLs first in descending order).
+        return (super().get_queryset(request).exclude(status=Status.DRAFT)
+                .exclude(status=Status.WITHDRAWN, submitted_at__isnull=True))
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         searching = bool(request.GET.get(SEARCH_VAR, "").strip())

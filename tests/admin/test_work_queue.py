@@ -39,8 +39,8 @@ def _variety(make_app):
     )
     ancient = make_app(Status.SUBMITTED)
     Application.objects.filter(pk=ancient.pk).update(submitted_at=now - datetime.timedelta(days=1234))
-    unnumbered = make_app(Status.WITHDRAWN)
-    Application.objects.filter(pk=unnumbered.pk).update(file_number=None, submitted_at=None)
+    unnumbered = make_app(Status.WITHDRAWN)  # defensive branch: a queue row without a file number
+    Application.objects.filter(pk=unnumbered.pk).update(file_number=None)
     return plain, odd_name, approved, ancient, unnumbered
 
 
@@ -166,3 +166,14 @@ def test_application_page_names_who_recommended_and_decided(client_for, make_app
     html = client_for("bewilligung").get(reverse("admin:applications_application_change", args=[app.pk]))
     html = html.content.decode()
     assert "(Sabine Sach)" in html and "von Bernd Bewill" in html
+
+
+def test_drafts_withdrawn_before_submission_are_not_in_the_queue(client_for, make_app):
+    """The ministry never received them; without a submission date they would also sort first (NULLs first)."""
+    submitted = make_app(Status.SUBMITTED)
+    withdrawn_after = make_app(Status.WITHDRAWN)
+    withdrawn_draft = make_app(Status.WITHDRAWN)
+    Application.objects.filter(pk=withdrawn_draft.pk).update(submitted_at=None, file_number=None)
+    cl = client_for("bewilligung").get(reverse(CHANGELIST)).context["cl"]
+    shown = {app.pk for app in cl.result_list}
+    assert {submitted.pk, withdrawn_after.pk} <= shown and withdrawn_draft.pk not in shown
