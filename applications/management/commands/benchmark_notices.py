@@ -48,8 +48,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _process_share(ids: list[int], smtp_port: int) -> None:
-    """Child process (no broker): run the pipeline for its share of notices."""
+def _process_share(ids: list[int], smtp_port: int, warm: list[int] = (), barrier=None) -> None:
+    """Child process (no broker): warm up on its own notice (fonts, templates, connections: the state a long-running
+    worker has), wait until every child is warm, then run the pipeline for its share of notices."""
     connections.close_all()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port
@@ -57,6 +58,10 @@ def _process_share(ids: list[int], smtp_port: int) -> None:
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     from applications.notice_pipeline import notice_run
 
+    for notice_id in warm:
+        notice_run(notice_id=notice_id)
+    if barrier is not None:
+        barrier.wait()
     for notice_id in ids:
         notice_run(notice_id=notice_id)
     connections.close_all()
@@ -269,18 +274,17 @@ class Command(BaseCommand):
             log.close()
 
     def _run_processes(self, ids, warm, k, port) -> float:
+        """K worker processes, each warmed up on one notice of its own before the clock starts (like the prefork
+        children of a Celery worker that has been running): the timed part is the steady state."""
         context = multiprocessing.get_context("fork")
         connections.close_all()
-        warmers = [context.Process(target=_process_share, args=(warm[i:i + 1], port)) for i in range(k)]
-        for p in warmers:
-            p.start()
-        for p in warmers:
-            p.join()
-        connections.close_all()
-        started = time.perf_counter()
-        workers = [context.Process(target=_process_share, args=(ids[i::k], port)) for i in range(k)]
+        barrier = context.Barrier(k + 1)
+        workers = [context.Process(target=_process_share, args=(ids[i::k], port, warm[i:i + 1], barrier))
+                   for i in range(k)]
         for p in workers:
             p.start()
+        barrier.wait(timeout=300)  # every child is warm
+        started = time.perf_counter()
         for p in workers:
             p.join()
         seconds = time.perf_counter() - started
