@@ -260,6 +260,9 @@ if CACHE_URL:
         raise ImproperlyConfigured("CACHE_URL must be a redis:// (or rediss://, unix://) URL.")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": "wir"}}
+    # Sessions read from the shared cache, written through to the database (one query less on every request).
+    # Only with a shared cache: with a per-process cache a logout in one worker would not end the session in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "wir"}}
 

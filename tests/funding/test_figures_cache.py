@@ -168,7 +168,7 @@ def test_budget_overview_query_count_on_a_miss_and_on_a_hit(seeded):
 # --- Settings: CACHE_URL ------------------------------------------------------------------------------------------
 
 PROBE = ("import django, json; from django.conf import settings; django.setup(); "
-         "print(json.dumps(settings.CACHES['default']))")
+         "print(json.dumps({**settings.CACHES['default'], 'SESSION_ENGINE': settings.SESSION_ENGINE}))")
 
 
 def _caches(tmp_path, **env_extra):
@@ -180,10 +180,13 @@ def _caches(tmp_path, **env_extra):
 def test_cache_url_selects_redis_and_locmem_is_the_default(tmp_path):
     result = _caches(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    cfg = json.loads(result.stdout)
+    assert cfg["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert cfg["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"  # a per-process cache must not hold sessions
     result = _caches(tmp_path, CACHE_URL="redis://127.0.0.1:6379/1")
     assert result.returncode == 0, result.stderr
     cfg = json.loads(result.stdout)
     assert (cfg["BACKEND"], cfg["LOCATION"]) == ("django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/1")
+    assert cfg["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
     result = _caches(tmp_path, CACHE_URL="memcached://127.0.0.1:11211")
     assert result.returncode != 0 and "CACHE_URL must be a redis://" in result.stderr

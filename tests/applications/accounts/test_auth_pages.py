@@ -127,3 +127,21 @@ def test_password_reset_is_rate_limited_per_ip(client, db):
         assert password_reset_allowed(email="p0@test.wir", ip="10.0.0.2")  # other IP, 2nd request for p0
     finally:
         cache.clear()
+
+
+@pytest.mark.parametrize("engine", ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"])
+def test_logout_ends_the_session_everywhere(client, person, settings, engine):
+    """Both session engines the settings choose from (cached_db with a shared cache): after logout, a copy of the
+    session cookie (another tab, another device, a stolen cookie) no longer logs anyone in."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    settings.SESSION_ENGINE = engine
+    cache.clear()
+    client.force_login(person)
+    copy = Client()
+    copy.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert copy.get(reverse("portal:dashboard")).status_code == 200
+    client.post(reverse("logout"))
+    response = copy.get(reverse("portal:dashboard"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
