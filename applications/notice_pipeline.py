@@ -16,6 +16,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -210,6 +211,14 @@ def notice_render(*, notice_id: int) -> str:
     return NoticeStatus.RENDERED
 
 
+def notice_message_id(notice: Notice) -> str:
+    """The Message-ID of this delivery of the notice: the same for every attempt of one delivery (a worker that died
+    after the SMTP server had accepted the mail but before the notice was marked sent sends it again when its claim
+    has expired — receiving mail systems that drop duplicate Message-IDs then keep one), new for a resend by staff."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "wir-portal.invalid"
+    return f"<wir-bescheid-{notice.pk}-{notice.send_count + 1}@{domain}>"
+
+
 def notice_email(notice: Notice, pdf: bytes) -> EmailMultiAlternatives:
     context = notice.context
     file_number = context.get("file_number") or notice.application.file_number or ""
@@ -220,6 +229,7 @@ def notice_email(notice: Notice, pdf: bytes) -> EmailMultiAlternatives:
         subject=f"{kind_label} zu Ihrem Antrag {file_number} – Landesprogramm WIR",
         body=render_to_string("mail/notice.txt", mail_context),
         to=list(context.get("recipients") or [notice.application.organisation.email]),
+        headers={"Message-ID": notice_message_id(notice)},
     )
     message.attach_alternative(render_to_string("mail/notice.html", mail_context), "text/html")
     message.attach(f"{kind_label}_{file_number}.pdf".replace(" ", "_"), pdf, "application/pdf")

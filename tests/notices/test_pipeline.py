@@ -130,6 +130,33 @@ def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, mon
     assert approved.status == NoticeStatus.FAILED
 
 
+def test_a_delivery_repeated_after_a_crash_keeps_its_message_id(approved, people, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    """The worker dies after the SMTP server accepted the mail, before the notice was marked sent: once the claim has
+    expired the mail goes out again — with the same Message-ID, so receiving systems can drop the duplicate. A
+    deliberate resend by staff is a new delivery with a new Message-ID."""
+    from django.utils import timezone
+
+    from applications import services
+
+    pipeline.notice_render(notice_id=approved.pk)
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "event_record", lambda **kw: (_ for _ in ()).throw(SystemExit("worker killed")))
+        with pytest.raises(SystemExit):
+            pipeline.notice_send(notice_id=approved.pk)
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENDING and len(mail.outbox) == 1  # accepted, but not recorded
+    Notice.objects.filter(pk=approved.pk).update(claimed_at=timezone.now() - pipeline.lease() * 2)
+    assert pipeline.notice_send(notice_id=approved.pk) == NoticeStatus.SENT
+    first, again = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == again == f"<wir-bescheid-{approved.pk}-1@rpda.hessen.de>"
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.notice_resend(notice=Notice.objects.get(pk=approved.pk), user=people["decide"])
+    assert len(mail.outbox) == 3 and mail.outbox[2].extra_headers["Message-ID"] == (
+        f"<wir-bescheid-{approved.pk}-2@rpda.hessen.de>")
+    assert "Message-ID: <wir-bescheid-" in mail.outbox[0].message().as_string()
+
+
 def test_staff_resend_sends_again_and_is_logged(approved, people, django_capture_on_commit_callbacks):
     pipeline.notice_run(notice_id=approved.pk)
     with django_capture_on_commit_callbacks(execute=True):
