@@ -34,7 +34,7 @@ from wir_portal.money import format_eur
 
 from . import rules, services
 from .forms_admin import DECISIONS, BulkApproveForm, decisions_for
-from .models import Application, Membership, Organisation
+from .models import Application, Membership, Organisation, OrganisationAction, OrganisationEvent
 from .selectors import actors_for
 from .workflow import PENDING, Actor, Status, TransitionError
 
@@ -70,6 +70,24 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class OrganisationEventInline(admin.TabularInline):
+    """The organisation's audit trail (read-only): registration, verification, invitations, roles, removals."""
+
+    model = OrganisationEvent
+    fields = ["created_at", "action", "subject", "from_role", "to_role", "actor_name"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Protokoll (Mitgliedschaften und Prüfung)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "is_verified_display", "kind", "regierungsbezirk", "district"]
@@ -79,7 +97,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["verified_at", "verified_by", "created_at"]
     raw_id_fields = ["entity"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, OrganisationEventInline]
     actions = ["verify"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "district", "entity", "regierungsbezirk", "inhabitants"]}),
@@ -87,6 +105,28 @@ class OrganisationAdmin(admin.ModelAdmin):
         ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder"]}),
         ("Prüfung", {"fields": ["verified_at", "verified_by", "created_at"]}),
     ]
+
+    def save_formset(self, request, form, formset, change):
+        """Memberships edited by staff here enter the organisation's audit trail like those changed in the portal."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        from .services_accounts import organisation_event_record, person_label
+
+        # The admin's change view runs in one transaction: the entries commit together with the change.
+        before = {m.pk: m.role for m in Membership.objects.filter(organisation=form.instance)}
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects:
+            organisation_event_record(organisation=form.instance, action=OrganisationAction.JOINED,
+                                      user=request.user, subject=person_label(membership.user), to_role=membership.role)
+        for membership, _fields in formset.changed_objects:
+            if before.get(membership.pk, membership.role) != membership.role:
+                organisation_event_record(organisation=form.instance, action=OrganisationAction.ROLE_CHANGED,
+                                          user=request.user, subject=person_label(membership.user),
+                                          from_role=before[membership.pk], to_role=membership.role)
+        for membership in formset.deleted_objects:
+            organisation_event_record(organisation=form.instance, action=OrganisationAction.REMOVED,
+                                      user=request.user, subject=person_label(membership.user),
+                                      from_role=before.get(membership.pk, membership.role))
 
     @admin.display(description="Geprüft", boolean=True, ordering="verified_at")
     def is_verified_display(self, obj):

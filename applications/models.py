@@ -112,6 +112,41 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class OrganisationAction(models.TextChoices):
+    REGISTERED = "registered", "Organisation registriert"
+    VERIFIED = "verified", "Vom Ministerium geprüft"
+    INVITED = "invited", "Eingeladen"
+    INVITATION_REVOKED = "invitation_revoked", "Einladung zurückgenommen"
+    JOINED = "joined", "Einladung angenommen"
+    ROLE_CHANGED = "role_changed", "Rolle geändert"
+    REMOVED = "removed", "Aus der Organisation entfernt"
+
+
+class OrganisationEvent(models.Model):
+    """Audit trail of an organisation: registration, verification and every change of who belongs to it in which
+    role — who may sign (zeichnungsberechtigt) is legally relevant. Names are copied, so entries survive the
+    deletion of the users involved."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("Vorgang", max_length=30, choices=OrganisationAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField("Durch", max_length=200)
+    subject = models.CharField("Betrifft", max_length=254, blank=True)
+    from_role = models.CharField("Rolle vorher", max_length=20, choices=Role.choices, blank=True)
+    to_role = models.CharField("Rolle nachher", max_length=20, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField("Zeitpunkt", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Protokolleintrag der Organisation"
+        verbose_name_plural = "Protokoll der Organisation"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="orgevent_org_created")]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.subject}" if self.subject else self.get_action_display()
+
+
 class Invitation(models.Model):
     """An expiring, single-use invitation link; only the token's hash is stored."""
 

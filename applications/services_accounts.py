@@ -19,7 +19,7 @@ from django.utils import timezone
 from funding.models import District, OrganisationKind
 
 from .mail import send_templated
-from .models import Invitation, Membership, Organisation, Role
+from .models import Invitation, Membership, Organisation, OrganisationAction, OrganisationEvent, Role
 from .selectors import membership_for
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,22 @@ def registration_token_make(*, user) -> str:
     return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=REGISTRATION_SALT, compress=True)
 
 
+def organisation_event_record(*, organisation: Organisation, action: str, user, subject: str = "",
+                              from_role: str = "", to_role: str = "") -> OrganisationEvent:
+    """One entry of the organisation's audit trail (call inside the transaction of the change)."""
+    from .services import actor_name
+
+    return OrganisationEvent.objects.create(
+        organisation=organisation, action=action, actor=user if user and user.pk else None,
+        actor_name=actor_name(user), subject=subject, from_role=from_role, to_role=to_role,
+    )
+
+
+def person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} <{user.email}>" if name else user.email
+
+
 def registration_create(*, person: PersonData, organisation: dict) -> Organisation:
     """Create an inactive user, an unverified organisation and the user's admin membership, and send the
     confirmation link once the transaction has committed."""
@@ -111,6 +127,8 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
         org.full_clean()
         org.save()
         Membership.objects.create(user=user, organisation=org, role=Role.ADMIN)
+        organisation_event_record(organisation=org, action=OrganisationAction.REGISTERED, user=user,
+                                  subject=person_label(user), to_role=Role.ADMIN)
         transaction.on_commit(lambda: registration_mail_send(user=user, organisation=org, safely=True))
     log.info("registration: user %s registered organisation %s", user.pk, org.pk)
     return org
@@ -174,6 +192,7 @@ def organisation_verify(*, organisation: Organisation, user) -> Organisation:
         org.verified_at = timezone.now()
         org.verified_by = user
         org.save(update_fields=["verified_at", "verified_by"])
+        organisation_event_record(organisation=org, action=OrganisationAction.VERIFIED, user=user)
         transaction.on_commit(lambda: _send_safely(
             to=[org.email], subject="WIR-Portal: Ihre Organisation ist freigeschaltet",
             template="organisation_verified",
@@ -212,6 +231,8 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
             organisation=organisation, email=email, role=role, token_hash=token_hash, invited_by=user,
             expires_at=timezone.now() + timedelta(days=settings.WIR_INVITATION_DAYS),
         )
+        organisation_event_record(organisation=organisation, action=OrganisationAction.INVITED, user=user,
+                                  subject=email, to_role=role)
         link = _absolute(reverse("portal:invitation-accept", kwargs={"token": token}))
         transaction.on_commit(lambda: _send_safely(
             to=[email], subject=f"WIR-Portal: Einladung in die Organisation {organisation.name}",
@@ -227,7 +248,10 @@ def invitation_revoke(*, invitation: Invitation, user) -> None:
     _require_admin(organisation=invitation.organisation, user=user)
     if invitation.accepted_at is not None:
         raise AccountError("Diese Einladung wurde bereits angenommen.")
-    invitation.delete()
+    with transaction.atomic():
+        organisation_event_record(organisation=invitation.organisation, action=OrganisationAction.INVITATION_REVOKED,
+                                  user=user, subject=invitation.email, from_role=invitation.role)
+        invitation.delete()
 
 
 def invitation_check(*, token: str) -> Invitation:
@@ -272,6 +296,9 @@ def invitation_accept(*, token: str, user=None, person: PersonData | None = None
         )
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
+        if created:
+            organisation_event_record(organisation=invitation.organisation, action=OrganisationAction.JOINED,
+                                      user=user, subject=person_label(user), to_role=membership.role)
     log.info("invitation %s accepted by user %s", invitation.pk, user.pk)
     return membership
 
@@ -298,6 +325,10 @@ def membership_role_change(*, membership: Membership, role: str, user) -> Member
             raise AccountError(
                 "Die Organisation braucht mindestens eine Administration. Ernennen Sie zuerst eine andere Person."
             )
+        if membership.role != role:
+            organisation_event_record(organisation=membership.organisation, action=OrganisationAction.ROLE_CHANGED,
+                                      user=user, subject=person_label(membership.user), from_role=membership.role,
+                                      to_role=role)
         membership.role = role
         membership.save(update_fields=["role"])
     log.info("membership %s role set to %s by user %s", membership.pk, role, user.pk)
@@ -314,6 +345,8 @@ def membership_remove(*, membership: Membership, user) -> None:
             raise AccountError(
                 "Die letzte Administration kann nicht entfernt werden. Ernennen Sie zuerst eine andere Person."
             )
+        organisation_event_record(organisation=membership.organisation, action=OrganisationAction.REMOVED,
+                                  user=user, subject=person_label(membership.user), from_role=membership.role)
         membership.delete()
     log.info("membership of user %s in organisation %s removed by user %s",
              membership.user_id, membership.organisation_id, user.pk)

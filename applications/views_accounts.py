@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from . import services_accounts as accounts
 from .forms_accounts import InvitationAcceptForm, InvitationForm, RegistrationForm, ResendConfirmationForm, RoleForm
-from .models import Invitation, Membership, Role
+from .models import Invitation, Membership, OrganisationEvent, Role
 from .selectors import membership_for
 
 
@@ -110,6 +110,9 @@ def invitation_accept(request, token: str):
 
 # --- Members ---------------------------------------------------------------------------------------------------
 
+HISTORY_SHOWN = 50  # newest entries of the organisation's audit trail on the members page (all of it in the admin)
+
+
 @login_required
 def members(request, org_id: int):
     membership = _admin_membership(request, org_id)
@@ -132,7 +135,9 @@ def members(request, org_id: int):
     )
     admin_count = sum(1 for m in member_list if m.role == Role.ADMIN)
     open_invitations = Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True).order_by("-created_at")
+    history = list(OrganisationEvent.objects.filter(organisation=organisation)[:HISTORY_SHOWN])
     return render(request, "portal/accounts/members.html", {
+        "history": history, "history_shown": HISTORY_SHOWN,
         "organisation": organisation, "membership": membership, "members": member_list, "admin_count": admin_count,
         "invitations": open_invitations, "invite_form": invite_form, "roles": Role.choices,
         "invitation_days": settings.WIR_INVITATION_DAYS,
