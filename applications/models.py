@@ -86,10 +86,12 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+                             verbose_name="Person")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships",
+                                     verbose_name="Organisation")
     role = models.CharField("Rolle", max_length=20, choices=Role.choices, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("Mitglied seit", auto_now_add=True)
 
     class Meta:
         verbose_name = "Mitgliedschaft"
