@@ -154,10 +154,8 @@ def dashboard(request):
         .order_by("programme_year__year", "line__order")
     )
     own = selectors.applications_for(request.user).filter(organisation=organisation)
-    try:
-        single_year = int(request.GET.get("jahr", ""))
-    except ValueError:
-        single_year = None
+    requested_year = request.GET.get("jahr", "")
+    single_year = int(requested_year) if re.fullmatch(r"(19|20)\d\d", requested_year) else None
     if single_year is not None:
         listed = own.filter(rule__programme_year__year=single_year)
     else:

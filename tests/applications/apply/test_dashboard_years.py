@@ -64,8 +64,9 @@ def test_year_without_applications_and_nonsense_year(client, owner, history):
     client.force_login(owner)
     empty = client.get(reverse("portal:dashboard"), {"jahr": 2001}).content.decode()
     assert "im Programmjahr 2001 keine Anträge gestellt" in empty
-    nonsense = client.get(reverse("portal:dashboard"), {"jahr": "zwanzig"})
-    assert nonsense.status_code == 200 and nonsense.context["single_year"] is None  # falls back to the overview
+    for nonsense in ("zwanzig", "1" + "0" * 30, "-2019", "2019.0"):
+        response = client.get(reverse("portal:dashboard"), {"jahr": nonsense})
+        assert response.status_code == 200 and response.context["single_year"] is None  # falls back to the overview
 
 
 def test_another_organisations_year_stays_invisible(client, outsider, history):
