@@ -5,6 +5,8 @@ exceed the volume" is enforced in one place. The form checks first (clear messag
 checks again under a row lock, and a BudgetError raised there (a concurrent edit) becomes an admin message.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -106,7 +108,7 @@ class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
         if not request.user.has_perm("applications.view_budget"):
             raise PermissionDenied
         selected = request.GET.get("jahr", "")
-        year = int(selected) if selected.isdigit() else None
+        year = int(selected) if re.fullmatch(r"[0-9]{4}", selected) else None  # isdigit() also accepts "²"
         # The figures (and their HTML) are the same for everyone with the permission: cached under the figures
         # version, so a booking or an edited allocation shows at once (funding.figures_cache).
         figures = FiguresCache.current("budget", sources=BUDGET_SOURCES).get_or_compute(

@@ -260,6 +260,8 @@ def pdf_create(request):
         year_to = int(request.POST.get("year_to", "") or year_from)
     except ValueError:
         raise Http404 from None
+    if not all(1900 < year < 2200 for year in (year_from, year_to)):  # the form offers programme years only
+        raise Http404
     form, filters, _ = _filters(request)
     job = services.report_job_create(user=request.user, year_from=min(year_from, year_to),
                                      year_to=max(year_from, year_to), filters=filters)

@@ -250,3 +250,9 @@ def test_budget_error_from_the_locked_recheck_is_a_message(client_for, seeded, m
     assert response.status_code == 200
     assert any("Programmvolumen" in str(m) for m in response.context["messages"])
     assert LineRule.objects.get(pk=r.pk).allocation == r.allocation
+
+
+@pytest.mark.parametrize("jahr", ["²⁰²⁷", "1" + "0" * 30, "-2027", "abc"])
+def test_budget_overview_ignores_a_nonsense_year(client_for, jahr):
+    response = client_for("haushalt").get(reverse("admin:funding_budget_overview"), {"jahr": jahr})
+    assert response.status_code == 200 and "Programmjahr 2027" in response.content.decode()  # all years shown

@@ -117,3 +117,11 @@ def test_running_job_page_polls_with_static_script(client, seeded, report_user):
     assert "/static/reports/report-job.js" in html and 'value="40"' in html
     assert '<meta http-equiv="refresh"' in html  # inside <noscript>
     assert client.get(f"/berichte/pdf/{job.pk}/download").status_code == 404
+
+
+@pytest.mark.parametrize("years", [{"year_from": "1" + "0" * 30}, {"year_from": "2026", "year_to": "99999"},
+                                   {"year_from": "zwei"}])
+def test_pdf_report_with_impossible_years_is_refused(client, report_user, years):
+    client.force_login(report_user)
+    assert client.post("/berichte/pdf/neu/", years).status_code == 404
+    assert not ReportJob.objects.exists()
