@@ -153,3 +153,21 @@ def test_the_check_itself_finds_violations(page, live_server, require_browser, d
     assert {"image-alt", "label"} <= ids, ids
     page.wait_for_timeout(100)
     assert csp_errors, "inline script was not reported as a CSP violation"
+
+
+def test_applicant_pages_reflow_on_a_phone(page, live_server, require_browser, applicant_world):
+    """WCAG 1.4.10 (Reflow): at 320 CSS pixels no page scrolls sideways; wide tables scroll inside their own box
+    (visually hidden text in them must not widen the page)."""
+    base = live_server.url
+    w = applicant_world
+    login(page, base, w["owner"].email)
+    page.set_viewport_size({"width": 320, "height": 800})
+    for path in [reverse("portal:dashboard"), reverse("portal:application_edit", kwargs={"pk": w["draft"].pk}),
+                 reverse("portal:application_detail", kwargs={"pk": w["submitted"].pk}),
+                 reverse("portal:members", kwargs={"org_id": w["org"].pk})]:
+        page.goto(base + path)
+        scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        wide = page.evaluate("""(w) => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-responsive'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className)""", client)
+        assert scroll <= client, (path, scroll, client, wide)
