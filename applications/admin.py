@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
 from wir_portal.money import format_eur
+from wir_portal.urlutils import pk_url_parts
 
 from . import rules, services
 from .forms_admin import DECISIONS, BulkApproveForm, decisions_for
@@ -254,7 +255,6 @@ QUEUE_ANNOTATIONS = {
     "queue_line_short": F("rule__line__short"),
     "queue_year": F("rule__programme_year__year"),
 }
-PK_SENTINEL = "__wir_pk__"
 
 
 def _text(value) -> str:
@@ -306,10 +306,10 @@ class WorkQueueChangeList(ChangeList):
         return render_to_string("admin/change_list_results.html", context)
 
     def fast_rows(self):
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=(PK_SENTINEL,),
-                      current_app=self.model_admin.admin_site.name)
-        url = add_preserved_filters({"preserved_filters": self.preserved_filters, "opts": self.opts}, url)
-        link_start, _, link_end = (escape(part) for part in url.partition(PK_SENTINEL))
+        link_start, link_end = (escape(part) for part in pk_url_parts(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", current_app=self.model_admin.admin_site.name,
+            finish=lambda url: add_preserved_filters({"preserved_filters": self.preserved_filters, "opts": self.opts},
+                                                     url)))
         statuses = {value: escape(label) for value, label in Status.choices}
         ma = self.model_admin
         checkbox = self.list_display[0] == "action_checkbox"

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from funding.models import AttachmentKind, LineRule
+from wir_portal.urlutils import pk_url_maker
 
 from . import rules, selectors, services
 from .forms_apply import ApplicationForm, AttachmentUploadForm, DetailsForm, MessageReplyForm, WithdrawForm, YearPlan
@@ -98,14 +99,6 @@ def _posted_years(data, rule: LineRule) -> list[int]:
 
 def _edit_url(application) -> str:
     return reverse("portal:application_edit", args=[application.pk])
-
-
-def _url_maker(name: str):
-    """A function pk → URL for one URL pattern, reversed once: a page that links a hundred applications then
-    formats strings instead of calling reverse() a hundred times (measured: a quarter of the dashboard's time)."""
-    marker = "2147483647"
-    head, tail = reverse(name, args=[int(marker)]).split(marker)
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _status_badge(status: str) -> str:
@@ -214,8 +207,8 @@ def dashboard(request):
     open_by_line = {rule.line_id: rule for rule in open_rules if rule.pk in startable}
     years: OrderedDict[int, OrderedDict[str, list]] = OrderedDict()
     changes = []
-    detail_url, edit_url = _url_maker("portal:application_detail"), _url_maker("portal:application_edit")
-    follow_up_url = _url_maker("portal:application_follow_up")
+    detail_url, edit_url = pk_url_maker("portal:application_detail"), pk_url_maker("portal:application_edit")
+    follow_up_url = pk_url_maker("portal:application_follow_up")
     for app in applications:
         app.status_label = app.get_status_display()
         app.detail_url = detail_url(app.pk)
