@@ -80,11 +80,8 @@ def _forbidden(request, message: str):
 
 
 def _years_for(rule: LineRule, start, end) -> list[int]:
-    """The budget years of the plan: the programme year, plus following years for multi-year lines."""
-    year = rule.programme_year.year
-    if rule.line.multi_year and start and end and start <= end and start.year == year:
-        return list(range(year, min(end.year, year + 2) + 1))
-    return [year]
+    """The budget years of the plan (rules.plan_years_for)."""
+    return rules.plan_years_for(rule=rule, start=start, end=end)
 
 
 def _posted_years(data, rule: LineRule) -> list[int]:
@@ -92,7 +89,7 @@ def _posted_years(data, rule: LineRule) -> list[int]:
     years = set()
     for key in data:
         match = re.match(r"^cost-(\d{4})-TOTAL_FORMS$", key)
-        if match and year <= int(match.group(1)) <= year + 2:
+        if match and year <= int(match.group(1)) <= rules.last_plan_year(rule):
             years.add(int(match.group(1)))
     return sorted(years) or [year]
 
@@ -295,11 +292,10 @@ def _rule_problems(*, rule, organisation, main, details, plans, today=None) -> l
         if data.get(problem.field):
             problems.append(problem)
     typed = details.details()
-    for problem in rules.detail_problems(rule=rule, details=typed):
+    for problem in rules.detail_problems(rule=rule, details=typed, organisation=organisation):
         if problem.field in typed:
             problems.append(problem)
-    cap = rules.max_grant_for(rule=rule, details=typed, organisation=organisation)
-    explanation = rules.cap_explanation(rule=rule, details=typed)
+    requested = {}
     for plan in plans:
         if not plan.has_input():
             continue
@@ -311,13 +307,9 @@ def _rule_problems(*, rule, organisation, main, details, plans, today=None) -> l
                 f"({rules.format_eur(plan.total_costs)}) entsprechen – es "
                 f"{'fehlen' if difference < 0 else 'sind zu viel'} {rules.format_eur(abs(difference))}.", plan.year,
             ))
-        requested = plan.income.amount("requested_grant")
-        if cap is not None and requested > cap and (typed or not rules.LINE_FIELDS.get(rule.line.code)):
-            problems.append(Problem(
-                "requested_grant",
-                f"Die beantragte Zuwendung ({rules.format_eur(requested)}) übersteigt den Höchstbetrag von "
-                f"{rules.format_eur(cap)} nach den Förderregeln {rule.programme_year.year}{explanation}.", plan.year,
-            ))
+        requested[plan.year] = plan.income.amount("requested_grant")
+    if typed or not rules.LINE_FIELDS.get(rule.line.code):
+        problems += rules.grant_cap_problems(rule=rule, details=typed, organisation=organisation, amounts=requested)
     return problems
 
 
