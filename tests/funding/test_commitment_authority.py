@@ -203,7 +203,7 @@ def _form_data(page) -> dict:
     """The admin change form's current values, as the browser would post them back."""
     form = page.context["adminform"].form
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None:
             continue
