@@ -12,6 +12,7 @@ whole application is the rule's `cap_scope`, applied in `applications.rules`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +21,7 @@ from wir_portal.money import format_eur, money
 from .models import LineRule, OrganisationKind
 
 ZERO = Decimal("0.00")
+_THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,11 @@ def parse_recipient_lines(text: str) -> tuple[list[tuple[str, Decimal]], list[st
         if not sep or not name.strip():
             errors.append(f"Zeile {number}: Bitte „Name des Trägers; Betrag“ angeben.")
             continue
+        text = amount_text.strip().replace("€", "").replace(" ", "")
+        if "," not in text and _THOUSANDS_ONLY.match(text):
+            text = text.replace(".", "")  # '2.500' is two thousand five hundred (as the portal's amount fields read it)
         try:
-            amount = money(parse_eur(amount_text))
+            amount = money(parse_eur(text))
         except (ValueError, ArithmeticError):
             errors.append(f"Zeile {number}: „{amount_text.strip()}“ ist kein Betrag in Euro.")
             continue
@@ -148,7 +153,8 @@ class _Posts(LineType):
         if posts <= 0:
             return [(self.posts_field, "Bitte geben Sie den Stellenanteil an (größer als 0).")]
         if rule.max_posts is not None and posts > rule.max_posts:
-            return [(self.posts_field, f"Gefördert werden höchstens {rule.max_posts:n} Stellen.")]
+            count = f"{rule.max_posts.normalize():f}".replace(".", ",")
+            return [(self.posts_field, f"Gefördert werden höchstens {count} Stellen.")]
         return []
 
     def explain(self, rule, details):
