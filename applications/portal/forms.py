@@ -1,4 +1,4 @@
-"""Forms of the applicant portal's application pages: common part, the line's own fields (from the line registry, applications/lines.py),
+"""Forms of the applicant portal's application pages: common part, the line's own fields (from the line registry, funding/linetypes.py),
 and the cost and financing plan per budget year (cost item formset + income form).
 
 Forms check formats only (real dates, amounts with at most two decimals, positive). The funding rules (caps,
@@ -169,6 +169,9 @@ class DetailsForm(forms.Form):
                 field = _date_field(label, help_text)
             elif kind == "money":
                 field = EuroField(label=label, help_text=help_text)
+            elif kind == "lines":  # one entry per line (e.g. recipients of a Weiterleitung), checked by the line type
+                field = forms.CharField(label=label, required=False, max_length=3000, help_text=help_text,
+                                        widget=forms.Textarea(attrs={"rows": 4}))
             else:
                 field = forms.CharField(label=label, required=False, max_length=300, help_text=help_text)
             self.fields[name] = field

@@ -68,11 +68,8 @@ def _forbidden(request, message: str):
 
 
 def _years_for(rule: LineRule, start, end) -> list[int]:
-    """The budget years of the plan: the programme year, plus following years for multi-year lines."""
-    year = rule.programme_year.year
-    if rule.line.multi_year and start and end and start <= end and start.year == year:
-        return list(range(year, min(end.year, year + 2) + 1))
-    return [year]
+    """The budget years of the plan (rules.plan_years_for)."""
+    return rules.plan_years_for(rule=rule, start=start, end=end)
 
 
 def _posted_years(data, rule: LineRule) -> list[int]:
@@ -80,7 +77,7 @@ def _posted_years(data, rule: LineRule) -> list[int]:
     years = set()
     for key in data:
         match = re.match(r"^cost-(\d{4})-TOTAL_FORMS$", key)
-        if match and year <= int(match.group(1)) <= year + 2:
+        if match and year <= int(match.group(1)) <= rules.last_plan_year(rule):
             years.add(int(match.group(1)))
     return sorted(years) or [year]
 
