@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
+from applications.auth import AdminLoginForm, LoginForm
 from applications.views_accounts import ThrottledPasswordResetView
 
 from . import views
@@ -9,6 +11,7 @@ from . import views
 admin.site.site_header = "WIR-Portal – Verwaltung"
 admin.site.site_title = "WIR-Portal"
 admin.site.index_title = "Landesprogramm WIR – Sachbearbeitung, Bewilligung, Haushalt"
+admin.site.login_form = AdminLoginForm  # login name normalised before the lockout counts it (issue 16)
 
 pages = (
     [
@@ -24,6 +27,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("bench/bare", views.bare, name="bench-bare"),
     # password reset with a rate limit (applications.views_accounts); the other auth views are Django's own
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
