@@ -449,6 +449,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         ]
 
     def _application(self, request, object_id) -> Application:
+        if not re.fullmatch(r"[0-9]{1,18}", str(object_id)):
+            raise Http404("Diesen Antrag gibt es nicht.")  # /abc/change/ is not an id: 404, not 500
         app = get_object_or_404(
             self.get_queryset(request).select_related("organisation__district", "rule__line", "rule__programme_year"),
             pk=object_id,

@@ -76,6 +76,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Applications -------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # runserver without Django's static handler: whitenoise serves static/ in development as in production
+    # (Django's handler answered 500 to /static/../var/).
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -105,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wir_portal.middleware.HostileInputMiddleware",  # NUL bytes, impossible date parts: message, never 500
 ]
 
 ROOT_URLCONF = "wir_portal.urls"
