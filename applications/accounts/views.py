@@ -12,10 +12,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services_accounts as accounts
-from .forms_accounts import InvitationAcceptForm, InvitationForm, RegistrationForm, ResendConfirmationForm, RoleForm
-from .models import Invitation, Membership, OrganisationEvent, Role
-from .selectors import membership_for
+from applications.accounts import services as accounts
+from applications.accounts.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    RegistrationForm,
+    ResendConfirmationForm,
+    RoleForm,
+)
+from applications.models import Invitation, Membership, OrganisationEvent, Role
+from applications.selectors import membership_for
+from wir_portal.clientip import client_ip
 
 
 def _admin_membership(request, org_id: int) -> Membership:
@@ -237,4 +244,5 @@ class ThrottledPasswordResetView(PasswordResetView):
 
 
 def request_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The real client address (X-Forwarded-For only from a trusted proxy: wir_portal.clientip)."""
+    return client_ip(request)
