@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import MoneyAdminMixin
+from wir_portal.forms import AdminInputMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -82,7 +82,7 @@ class LineRuleInline(admin.TabularInline):
 
 
 @admin.register(ProgrammeYear)
-class ProgrammeYearAdmin(MoneyAdminMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class ProgrammeYearAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = ProgrammeYearForm
     list_display = ["year", "volume_eur", "is_open"]
     list_filter = ["is_open"]
@@ -196,7 +196,7 @@ class LineRuleForm(forms.ModelForm):
 
 
 @admin.register(LineRule)
-class LineRuleAdmin(MoneyAdminMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = LineRuleForm
     list_display = ["line_name", "programme_year", "allocation_eur", "financing_type", "deadline", "one_per_organisation"]
     list_filter = ["programme_year", "line", "financing_type"]

@@ -3,7 +3,8 @@
 - `MoneyField`: the one money field of every form (it parses with `wir_portal.money.parse_eur`).
 - `no_control_characters`: the validator of every single-line text field (CR/LF, NUL, other control characters
   would end up in mail headers, CSV rows and PDF titles); `single_line_fields` applies it to a form.
-- `MoneyAdminMixin`: admin pages whose model has money columns (DecimalField with two decimals) get the same field.
+- `AdminInputMixin`: admin pages get the same money field for money columns (DecimalField with two decimals)
+  and the control-character check on single-line text fields.
 """
 
 import re
@@ -116,7 +117,7 @@ def is_money_column(db_field) -> bool:
             and (db_field.max_digits or 0) >= 8)
 
 
-class MoneyAdminMixin:
+class AdminInputMixin:
     """ModelAdmin/InlineModelAdmin: money columns use MoneyField ('40.000' is 40.000,00 €, not 40,00 €) and
     single-line text fields refuse control characters."""
 
