@@ -89,6 +89,12 @@ INSTALLED_APPS = [
     "funding",
     "applications",
     "reports",
+    # Second factor (issue 16): django-otp with TOTP, backup codes and passkeys; see applications/accounts/mfa/
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "applications.accounts.mfa",
 ]
 
 MIDDLEWARE = [
@@ -99,11 +105,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "applications.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "applications.accounts.mfa.middleware.SecondFactorMiddleware",  # staff: nothing without a verified factor
 ]
 
 ROOT_URLCONF = "wir_portal.urls"
@@ -324,6 +332,17 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when WIR_PRODUCTION is on.")
+
+# --- Second factor (applications/accounts/mfa) ------------------------------------------------------------------
+OTP_TOTP_ISSUER = "WIR-Portal"
+OTP_WEBAUTHN_RP_NAME = "WIR-Portal"
+OTP_WEBAUTHN_HELPER_CLASS = "applications.accounts.mfa.webauthn.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor after the password
+# The relying party is SITE_URL's host (production: https). In development the helper takes the request's own
+# origin when it is localhost (browsers refuse passkeys on IP addresses: use http://localhost:8000 for them).
+OTP_WEBAUTHN_RP_ID = urlparse(SITE_URL).hostname or "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith(("https://", "http://localhost")) or PRODUCTION \
+    else ["http://localhost:8000"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -29,5 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("applications.urls")),
     path("berichte/", include("reports.urls")),
+    path("konto/sicherheit/", include("applications.accounts.mfa.urls")),  # second factor
+    path("konto/sicherheit/passkey/", include("django_otp_webauthn.urls")),
     path("", include(pages)),
 ]
