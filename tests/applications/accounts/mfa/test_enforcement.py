@@ -110,9 +110,9 @@ def test_first_staff_login_is_sent_to_enrolment(client, sachbearbeitung):
 
 
 def test_ministry_group_without_admin_flag_also_needs_a_factor(client, seeded):
-    from tests.factories import UserFactory
-
     from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
 
     user = UserFactory(email="haushalt-ohne-staff@rp.wir", username="haushalt-ohne-staff@rp.wir")
     user.groups.add(Group.objects.get(name="Haushalt"))

@@ -48,7 +48,7 @@ def test_members_page_factor_column_costs_constant_queries(client, applicant):
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
-    for n in range(6):
+    for _ in range(6):
         user = UserFactory()
         member(user, org, Role.MEMBER)
         totp_device(user)
