@@ -1,5 +1,5 @@
 """Accounts and organisations in the applicant portal: registration, e-mail confirmation, invitations,
-members and roles, and the organisation switcher. Thin: the rules live in accounts.services."""
+members and roles, and the organisation switcher. Thin: the rules live in services_accounts."""
 
 from django.conf import settings
 from django.contrib import messages
