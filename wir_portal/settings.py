@@ -110,7 +110,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
-    "applications.accounts.mfa",
 ]
 
 MIDDLEWARE = [

@@ -16,11 +16,16 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from applications.models import FactorEvent
+
 from . import services
 from .forms import ResetForm
-from .models import FactorEvent
 
 User = get_user_model()
+
+# Import django-otp's admin modules first (autodiscovery reaches them after ours), then take their models out.
+import django_otp.plugins.otp_static.admin  # noqa: E402, F401
+import django_otp.plugins.otp_totp.admin  # noqa: E402, F401
 
 for _model in (TOTPDevice, StaticDevice):
     try:

@@ -22,9 +22,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from applications.models import FactorAction, FactorEvent
 from applications.workflow import HAUSHALT_GROUP, STAFF_GROUPS
-
-from .models import FactorAction, FactorEvent
 
 # Session key: this person must pass a second factor (set at sign-in and when a factor is enrolled).
 SESSION_REQUIRED_KEY = "wir_mfa_required"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp_webauthn.models import WebAuthnCredential
 
-from applications.accounts.mfa.models import FactorAction, FactorEvent
+from applications.models import FactorAction, FactorEvent
 from tests.applications.test_accessibility import axe_violations, describe
 from tests.factories import PASSWORD, staff
 

@@ -8,7 +8,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.accounts.mfa import services, testing
-from applications.accounts.mfa.models import FactorAction, FactorEvent
+from applications.models import FactorAction, FactorEvent
 
 from .conftest import password_login, totp_device
 
@@ -46,10 +46,10 @@ def test_superuser_resets_a_lost_device_with_an_audit_event(client, superuser, s
     assert response.status_code == 302 and response.url.startswith(reverse("mfa:overview") + "?")
 
     # the audit trail is visible to superusers in the admin, read-only
-    page = client.get(reverse("admin:mfa_factorevent_changelist"))
+    page = client.get(reverse("admin:applications_factorevent_changelist"))
     assert page.status_code == 200 and "Alle Faktoren zurückgesetzt" in page.content.decode()
-    assert client.get(reverse("admin:mfa_factorevent_change", args=[event.pk])).status_code == 200
-    assert client.post(reverse("admin:mfa_factorevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:applications_factorevent_change", args=[event.pk])).status_code == 200
+    assert client.post(reverse("admin:applications_factorevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
 
 
 def test_reset_of_a_session_in_use_ends_its_verification(client, superuser, sachbearbeitung):

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.accounts.mfa import services, testing
-from applications.accounts.mfa.models import FactorAction, FactorEvent
+from applications.models import FactorAction, FactorEvent
 
 from .conftest import code, password_login, totp_device
 
