@@ -360,9 +360,14 @@ OTP_WEBAUTHN_HELPER_CLASS = "applications.accounts.mfa.webauthn.PortalWebAuthnHe
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor after the password
 # The relying party is SITE_URL's host (production: https). In development the helper takes the request's own
 # origin when it is localhost (browsers refuse passkeys on IP addresses: use http://localhost:8000 for them).
-OTP_WEBAUTHN_RP_ID = urlparse(SITE_URL).hostname or "localhost"
-OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith(("https://", "http://localhost")) or PRODUCTION \
-    else ["http://localhost:8000"]
+if PRODUCTION:  # always HTTPS: SITE_URL, else the allowed host names
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else [
+        f"https://{host}" for host in ALLOWED_HOSTS if host not in ("*", "") and not host.startswith(".")]
+else:
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith(("https://", "http://localhost")) \
+        else ["http://localhost:8000"]
+OTP_WEBAUTHN_RP_ID = (urlparse(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname if OTP_WEBAUTHN_ALLOWED_ORIGINS
+                      else "localhost")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
