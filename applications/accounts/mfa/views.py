@@ -1,6 +1,8 @@
 """Pages of the second factor: overview and enrolment ("Anmeldung und Sicherheit"), verification at sign-in,
 authenticator-app set-up, backup codes, removal. Thin: the rules live in services."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,7 +34,7 @@ def _verified(request) -> bool:
 def _must_verify_first(request):
     """Someone with a factor who has not used it in this session: to the verify page first."""
     if not _verified(request) and services.has_factor(request.user):
-        return redirect(f"{reverse('mfa:verify')}?next={request.get_full_path()}")
+        return redirect(f"{reverse('mfa:verify')}?{urlencode({'next': request.get_full_path()})}")
     return None
 
 
@@ -57,7 +59,7 @@ def verify(request):
     user = request.user
     factors = services.factors_of(user)
     if not factors.any:
-        return redirect(f"{reverse('mfa:overview')}?next={_next_url(request)}")
+        return redirect(f"{reverse('mfa:overview')}?{urlencode({'next': _next_url(request)})}")
     if _verified(request):
         return redirect(_next_url(request))
     totp_form = TotpCodeForm(request.POST if request.POST.get("method") == "totp" else None)
@@ -124,7 +126,7 @@ def _enrolled(request, device, *, first: bool):
     messages.success(request, f"{services.describe(device)} ist eingerichtet.")
     if first or services.factors_of(request.user).backup is None:
         request.session[services.SESSION_NEW_CODES_KEY] = services.backup_codes_generate(user=request.user)
-        return redirect(f"{reverse('mfa:backup-codes')}?next={_next_url(request, default='')}")
+        return redirect(f"{reverse('mfa:backup-codes')}?{urlencode({'next': _next_url(request, default='')})}")
     return redirect(_next_url(request, default=reverse("mfa:overview")))
 
 

@@ -162,3 +162,16 @@ def test_unsafe_next_is_ignored(client, sachbearbeitung):
     response = client.post(reverse("mfa:verify"), {"method": "totp", "code": code(device),
                                                    "next": "https://evil.example/admin/"})
     assert response.status_code == 302 and response.url == "/admin/"
+
+
+def test_the_page_asked_for_is_reached_after_verification_with_its_query(client, sachbearbeitung):
+    device = totp_device(sachbearbeitung)
+    password_login(client, sachbearbeitung)
+    wanted = "/admin/applications/application/?status=submitted&o=-1"
+    response = client.get(wanted)
+    assert _refused(response, "bestaetigen/")
+    verify = client.get(response.url)
+    assert verify.status_code == 200
+    assert 'name="next" value="/admin/applications/application/?status=submitted&amp;o=-1"' in verify.content.decode()
+    response = client.post(response.url, {"method": "totp", "code": code(device), "next": wanted})
+    assert response.status_code == 302 and response.url == wanted
