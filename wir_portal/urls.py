@@ -30,7 +30,7 @@ urlpatterns = [
     path("portal/", include("applications.urls")),
     path("berichte/", include("reports.urls")),
     path("konto/sicherheit/", include("applications.accounts.mfa.urls")),  # second factor
-    path("konto/sicherheit/passkey/", include("django_otp_webauthn.urls")),
+    path("konto/sicherheit/passkey/", include("applications.accounts.mfa.urls_webauthn")),
     path("", include(pages)),
 ]
 

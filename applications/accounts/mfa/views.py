@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
+from django_otp_webauthn import exceptions as webauthn_errors
+from django_otp_webauthn.views import CompleteCredentialAuthenticationView
 
 from . import services
 from .forms import BackupCodeForm, TotpCodeForm
@@ -185,3 +187,12 @@ def remove(request, kind: str, pk: int):
         return redirect("mfa:overview")
     return render(request, "mfa/remove.html", {"device": device, "label": services.describe(device)})
 
+
+
+class PasskeyVerifyView(CompleteCredentialAuthenticationView):
+    """The passkey as the second step only (never a sign-in by itself); the session gets a new key once verified."""
+
+    def complete_auth(self, device):
+        if not self.request.user.is_authenticated:
+            raise webauthn_errors.PasswordlessLoginDisabled()
+        services.session_verified(request=self.request, device=device)

@@ -118,8 +118,10 @@ def test_staff_register_a_passkey_and_sign_in_with_it(page, live_server, require
     no_axe_findings(page)
     assert page.get_by_label("Sechsstelliger Code aus der Authenticator-App").count() == 0  # no app enrolled
     sign_count = credential.sign_count
+    session_before = {c["name"]: c["value"] for c in page.context.cookies()}["sessionid"]
     page.get_by_role("button", name="Mit Passkey bestätigen").click()
     page.wait_for_url(lambda url: url.endswith("/admin/applications/application/"))
+    assert {c["name"]: c["value"] for c in page.context.cookies()}["sessionid"] != session_before  # new key
     credential.refresh_from_db()
     assert credential.sign_count > sign_count or credential.last_used_at is not None
     assert not csp_errors, csp_errors
