@@ -123,9 +123,11 @@ def test_ministry_group_without_admin_flag_also_needs_a_factor(client, seeded):
 def test_verified_staff_get_in(client, sachbearbeitung):
     device = totp_device(sachbearbeitung)
     password_login(client, sachbearbeitung)
+    key_before = client.session.session_key
     response = client.post(reverse("mfa:verify") + "?next=/admin/", {"method": "totp", "code": code(device),
                                                                       "next": "/admin/"})
     assert response.status_code == 302 and response.url == "/admin/"
+    assert client.session.session_key != key_before  # no session fixation across the second step
     assert client.get("/admin/").status_code == 200
 
 
