@@ -153,3 +153,24 @@ def test_device_admins_of_django_otp_are_not_exposed(client, superuser):
     testing.force_login_verified(client, superuser)
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+
+
+def test_user_list_shows_who_has_a_factor_at_constant_cost(client, superuser, seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    testing.force_login_verified(client, superuser)
+    url = reverse("admin:auth_user_changelist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url)
+    assert page.status_code == 200 and "Zweiter Faktor" in page.content.decode()
+    for _ in range(8):
+        totp_device(UserFactory())
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert len(many) == len(few)
+    html = page.content.decode()
+    assert html.count('alt="True"') >= 9  # eight new users and the superuser's own test device
