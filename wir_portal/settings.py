@@ -109,6 +109,11 @@ INSTALLED_APPS = [
     "applications",
     "reports",
     "wir_portal.bench",  # management commands seed_scale, benchmark, benchmark_notices (no models)
+    # Second factor (issue 16): django-otp with TOTP, backup codes and passkeys; see applications/accounts/mfa/
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -119,12 +124,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "applications.accounts.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "wir_portal.middleware.HostileInputMiddleware",  # NUL bytes, impossible date parts: message, never 500
+    "applications.accounts.mfa.middleware.SecondFactorMiddleware",  # staff: nothing without a verified factor
 ]
 
 ROOT_URLCONF = "wir_portal.urls"
@@ -363,6 +370,22 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when WIR_PRODUCTION is on.")
+
+# --- Second factor (applications/accounts/mfa) ------------------------------------------------------------------
+OTP_TOTP_ISSUER = "WIR-Portal"
+OTP_WEBAUTHN_RP_NAME = "WIR-Portal"
+OTP_WEBAUTHN_HELPER_CLASS = "applications.accounts.mfa.webauthn.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor after the password
+# The relying party is SITE_URL's host (production: https). In development the helper takes the request's own
+# origin when it is localhost (browsers refuse passkeys on IP addresses: use http://localhost:8000 for them).
+if PRODUCTION:  # always HTTPS: SITE_URL, else the allowed host names
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else [
+        f"https://{host}" for host in ALLOWED_HOSTS if host not in ("*", "") and not host.startswith(".")]
+else:
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith(("https://", "http://localhost")) \
+        else ["http://localhost:8000"]
+OTP_WEBAUTHN_RP_ID = (urlparse(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname if OTP_WEBAUTHN_ALLOWED_ORIGINS
+                      else "localhost")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

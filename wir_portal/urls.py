@@ -33,6 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("applications.urls")),
     path("berichte/", include("reports.urls")),
+    path("konto/sicherheit/", include("applications.accounts.mfa.urls")),  # second factor
+    path("konto/sicherheit/passkey/", include("applications.accounts.mfa.urls_webauthn")),
     path("", include(pages)),
 ]
 

@@ -162,8 +162,14 @@ class Discovery:
         if username not in self.clients:
             from django.contrib.auth import get_user_model
 
+            from applications.accounts.mfa.services import is_staff_account
+            from applications.accounts.mfa.testing import verify_session
+
             c = Client()
-            c.force_login(get_user_model().objects.get(username=username))
+            user = get_user_model().objects.get(username=username)
+            c.force_login(user)
+            if is_staff_account(user):  # staff pages answer only after the second factor
+                verify_session(c, user)
             self.clients[username] = c
         return self.clients[username]
 
