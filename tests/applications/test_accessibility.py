@@ -81,6 +81,7 @@ def test_public_pages(page, live_server, require_browser, applicant_world, csp_e
         reverse("login"), reverse("password_reset"), reverse("portal:register"), reverse("portal:register-resend"),
         reverse("portal:invitation-accept", kwargs={"token": applicant_world["invitation_token"]}),
         reverse("pages:impressum"), reverse("pages:datenschutz"), reverse("pages:barrierefreiheit"),
+        reverse("pages:leichte-sprache"),
     ]
     for path in paths:
         check(page, base + path, csp_errors)
