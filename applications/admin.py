@@ -15,9 +15,10 @@ from django.contrib.admin.templatetags.admin_list import result_list as admin_re
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -60,8 +61,36 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    """Staff may not remove or demote an organisation's last administration or last signatory here either."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.instance.pk:
+            return
+        from .services_accounts import membership_loss_problems
+
+        removed, roles, added = set(), {}, []
+        for form in self.initial_forms:
+            if not hasattr(form, "cleaned_data") or form.instance.pk is None:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                removed.add(form.instance.pk)
+            elif form.cleaned_data.get("role"):
+                roles[form.instance.pk] = form.cleaned_data["role"]
+        for form in self.extra_forms:  # people added in the same save count as remaining
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("user") and data.get("role") and not data.get("DELETE"):
+                added.append(data["role"])
+        problems = membership_loss_problems(organisation_ids=[self.instance.pk], removed=removed, roles=roles,
+                                            added=added)
+        if problems:
+            raise ValidationError(problems)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
     raw_id_fields = ["user"]
@@ -694,4 +723,4 @@ def notice_preview_function():
     return getattr(notice_pipeline, "notice_preview", None)
 
 
-from . import admin_notices  # noqa: E402,F401
+from . import admin_notices, admin_users  # noqa: E402,F401

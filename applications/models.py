@@ -122,6 +122,7 @@ class OrganisationAction(models.TextChoices):
     JOINED = "joined", "Einladung angenommen"
     ROLE_CHANGED = "role_changed", "Rolle geändert"
     REMOVED = "removed", "Aus der Organisation entfernt"
+    USER_DELETED = "user_deleted", "Benutzerkonto gelöscht"
 
 
 class OrganisationEvent(models.Model):
