@@ -1,5 +1,5 @@
 """User accounts in the admin: deleting a person never leaves an organisation without its last administration or
-its last signatory, and every deletion enters the organisations' audit trails (services_accounts.user_delete).
+its last signatory, and every deletion enters the organisations' audit trails (accounts.services.user_delete).
 
 Django's delete confirmation (single and "delete selected") lists the reasons as protected objects and offers no
 confirm button; the delete hooks call the service, which checks again under lock.
@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .services_accounts import AccountError, user_delete, user_delete_problems
+from applications.accounts.services import AccountError, user_delete, user_delete_problems
 
 User = get_user_model()
 
