@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .admin_labels import LabelledListEditableMixin
 from .figures_cache import FiguresCache
 from .models import (
     AdministrativeCourt,
@@ -148,7 +149,7 @@ def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
 # --- Funding lines and their yearly rules ------------------------------------------------------------------------
 
 @admin.register(FundingLine)
-class FundingLineAdmin(admin.ModelAdmin):
+class FundingLineAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["name", "code", "short", "order", "multi_year"]
     list_editable = ["order"]
     list_filter = ["multi_year"]

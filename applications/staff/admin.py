@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags import admin_list as admin_list_tags
 from django.contrib.admin.templatetags.admin_list import ResultList, result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as admin_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -34,6 +35,7 @@ from applications.models import Application, Membership, Organisation, Organisat
 from applications.selectors import actors_for
 from applications.staff.forms import DECISIONS, BulkApproveForm, decisions_for
 from applications.workflow import PENDING, Actor, Status, TransitionError
+from funding.admin_labels import LabelledTabularInline
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
 from wir_portal.money import format_eur
@@ -87,7 +89,7 @@ class MembershipFormSet(BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     formset = MembershipFormSet
     fields = ["user", "role", "created_at"]
@@ -704,7 +706,7 @@ def _detail_display(value, kind: str) -> str:
 
 
 EVENT_LABELS = {
-    "submit": "Eingereicht", "resubmit": "Erneut eingereicht", "start_review": "Prüfung begonnen",
+    "create": "Antrag angelegt", "submit": "Eingereicht", "resubmit": "Erneut eingereicht", "start_review": "Prüfung begonnen",
     "request_changes": "Nachforderung", "recommend": "Votum", "approve": "Bewilligt",
     "partially_approve": "Teilweise bewilligt", "reject": "Abgelehnt", "withdraw": "Zurückgezogen",
     "withdraw_for_applicant": "Zurückgezogen (durch das Ministerium)", "budget_commit": "Mittelbindung",
@@ -712,6 +714,17 @@ EVENT_LABELS = {
     "notice_sent": "Bescheid versandt", "notice_retry": "Bescheid erneut erstellt", "notice_resend": "Bescheid erneut versandt",
     "attachment_delete": "Anlage gelöscht", "follow_up": "Folgeantrag",
 }
+# Django's boolean icons say alt="True"/"False"/"None" (English, read aloud by screen readers): German instead.
+def _boolean_icon(field_val):
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    icon, label = {True: ("yes", "Ja"), False: ("no", "Nein"), None: ("unknown", "Unbekannt")}[field_val]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), label)
+
+
+admin_list_tags._boolean_icon = _boolean_icon  # used by changelists and read-only fields
+
 RECOMMENDATION_LABELS = {"approve": "Bewilligung", "partial": "Teilbewilligung", "reject": "Ablehnung"}
 
 
