@@ -190,6 +190,40 @@ class OrganisationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    # -- verification from the organisation's own page (not only the list action) --
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("<int:object_id>/pruefen/", self.admin_site.admin_view(self.verify_view),
+                     name="{}_{}_verify".format(*info)), *super().get_urls()]
+
+    def verify_view(self, request, object_id):
+        """POST only: verify this organisation (organisation_verify), back to its page with a message."""
+        from applications.accounts.services import AccountError, organisation_verify
+
+        organisation = get_object_or_404(Organisation, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:applications_organisation_change", args=[organisation.pk]))
+        if not self.has_change_permission(request, organisation):
+            raise PermissionDenied
+        if organisation.verified_at is not None:
+            self.message_user(request, f"„{organisation.name}“ war bereits geprüft.", messages.INFO)
+        else:
+            try:
+                organisation_verify(organisation=organisation, user=request.user)
+            except AccountError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"„{organisation.name}“ ist geprüft und freigeschaltet.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:applications_organisation_change", args=[organisation.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}),
+                         "can_verify": obj is not None and obj.verified_at is None
+                         and self.has_change_permission(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 # --- Applications: the work queue -----------------------------------------------------------------------------------
 
@@ -563,7 +597,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             "messages_list": list(app.messages.all()),
             "notes": list(app.internal_notes.all()),
             "notices": list(app.notices.all()),
-            "decisions": decisions_for(app, actors),
+            "decisions": [d for d in decisions_for(app, actors)
+                          if not services.four_eyes_refuses(application=app, user=request.user, action=d.action)],
             "budget": figures,
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
             "preview_available": app.status in PENDING and notice_preview_function() is not None,
@@ -594,6 +629,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, decision.success, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
+        elif request.method == "GET" and services.four_eyes_refuses(application=app, user=request.user,
+                                                                     action=action):
+            self.message_user(request, "Vier-Augen-Prinzip: Sie haben das Votum abgegeben und können diesen Antrag "
+                                       "nicht selbst bewilligen.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
         elif request.method == "GET" and decision not in decisions_for(app, actors):
             self.message_user(
                 request, f"„{decision.label}“ ist im Status „{Status(app.status).label}“ nicht möglich.", messages.ERROR

@@ -14,6 +14,8 @@ from tests.applications.test_accessibility import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# The three ministry staff roles (the technical superuser is not a staff role: see the report on Django's own
+# user/group pages).
 ROLES = ["sachbearbeitung@demo.wir", "bewilligung@demo.wir", "haushalt@demo.wir"]
 
 
