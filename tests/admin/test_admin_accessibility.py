@@ -14,8 +14,8 @@ from tests.applications.test_accessibility import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The three ministry staff roles (the technical superuser is not a staff role: see the report on Django's own
-# user/group pages).
+# The three ministry staff roles. The technical superuser is not one; the pages only it reaches (Django's own
+# user and group admin) are not walked here.
 ROLES = ["sachbearbeitung@demo.wir", "bewilligung@demo.wir", "haushalt@demo.wir"]
 
 
