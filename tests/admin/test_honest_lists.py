@@ -89,7 +89,7 @@ def test_select_all_names_the_exact_number_and_acts_on_exactly_that_set(client_f
 
 
 def test_bulk_approval_of_thousands_is_refused_with_a_message(client_for, queue, monkeypatch):
-    from applications import admin as app_admin
+    from applications.staff import admin as app_admin
 
     monkeypatch.setattr(app_admin, "BULK_APPROVE_MAX", 5)
     c = client_for("bewilligung")
@@ -99,7 +99,7 @@ def test_bulk_approval_of_thousands_is_refused_with_a_message(client_for, queue,
 
 
 def test_search_counts_exactly_beyond_the_id_list(client_for, make_app, monkeypatch):
-    from applications.admin import SearchPaginator
+    from applications.staff.admin import SearchPaginator
 
     monkeypatch.setattr(SearchPaginator, "IDS_LIMIT", 3)
     monkeypatch.setattr(admin.site._registry[Application], "list_per_page", 2)
@@ -158,7 +158,7 @@ def test_outbox_has_a_year_filter_instead_of_the_date_hierarchy(client_for, seed
 
 
 def test_organisation_page_shows_the_latest_events_and_links_all(client_for, seeded):
-    from applications import admin as app_admin
+    from applications.staff import admin as app_admin
 
     org = Organisation.objects.order_by("pk").first()
     OrganisationEvent.objects.bulk_create([

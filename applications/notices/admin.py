@@ -11,12 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.html import format_html
 
+from applications.models import LegalText, Notice, NoticeStatus
+from applications.notices.legal import legal_text_save
+from applications.notices.outbox import notice_resend, notice_retry
 from wir_portal.admin_paging import HonestPaginator, LeanChangeList, year_filter
 from wir_portal.urlutils import pk_url_maker
-
-from .legal import legal_text_save
-from .models import LegalText, Notice, NoticeStatus
-from .notice_pipeline import notice_resend, notice_retry
 
 
 @admin.register(LegalText)
@@ -98,7 +97,7 @@ class NoticeAdmin(admin.ModelAdmin):
             return queryset, False
         from django.db.models import Q
 
-        from .models import Application
+        from applications.models import Application
 
         # The application first (unique index), so the notices query never ORs across a join.
         ids = list(Application.objects.filter(file_number=term.upper()).values_list("pk", flat=True)[:1])
