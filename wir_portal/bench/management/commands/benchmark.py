@@ -54,6 +54,16 @@ TARGETS: dict[str, dict] = {
     "budget_overview": {"rps": 100},
     "programme_report": {"rps": 100},
 }
+# Issue 18: every admin changelist and change page a staff role can reach (discovered from the admin registry) with
+# its default order, every sortable column, a filter, a narrow and a broad search, the first and the last page;
+# the application queue and its searches faster; applicant pages and reports.
+ADMIN_TARGET = {"rps": 50, "p99_ms": 400}
+QUEUE_TARGET = {"rps": 100, "p99_ms": 400}
+APPLICANT_TARGET = {"rps": 100}
+REPORT_TARGET = {"rps": 150}
+TARGETS.update({"admin_changelist": QUEUE_TARGET, "admin_changelist_filtered": QUEUE_TARGET,
+                "admin_search_file_number": QUEUE_TARGET, "admin_search_organisation": QUEUE_TARGET,
+                "admin_change": ADMIN_TARGET, "programme_report": REPORT_TARGET})
 APPROVALS_TARGET_S = 2.0
 # The issue's floor on this machine when quiet (bare view, 2 workers, 8 connections). Targets are also judged as a
 # ratio to it: target_rps / NOMINAL_FLOOR_RPS <= page_rps / bare_rps measured in the same run. That keeps the
@@ -221,11 +231,184 @@ class Discovery:
         for fmt in ("csv", "xlsx"):
             pages.append(Page(f"export_{fmt}", f"{fmt.upper()} export (all applications)",
                               self._export_url(fmt, ADMIN_EMAIL), ADMIN_EMAIL, download=True))
+        pages += self.applicant_pages()
+        pages += self.admin_pages()
         for p in pages:
-            p.target = TARGETS.get(p.key, {})
+            p.target = p.target or TARGETS.get(p.key, {})
             if p.url is None and not p.note:
                 p.note = "not found in the URLconf (yet)"
         return pages
+
+    # -- discovered pages (issue 18): every admin list and change page, every applicant page --
+
+    def applicant_pages(self) -> list[Page]:
+        """Every GET page of the applicant portal the bench owner can open: URL patterns of the portal and account
+        rooms with no parameter or one id, filled with the owner's draft, funded application and organisation;
+        downloads and state-changing URLs left out. A page is kept when it answers 200 with HTML."""
+        from applications.models import Application, Membership
+        from applications.workflow import FUNDED, Status
+        from wir_portal.bench.scale import OWNER_EMAIL, OWNER_ORG_NAME
+
+        owned = Application.objects.filter(organisation__name=OWNER_ORG_NAME)
+        draft = owned.filter(status=Status.DRAFT).order_by("-id").values_list("pk", flat=True).first()
+        funded = owned.filter(status__in=FUNDED).order_by("-id").values_list("pk", flat=True).first()
+        org_id = (Membership.objects.filter(user__username=OWNER_EMAIL).order_by("pk")
+                  .values_list("organisation_id", flat=True).first())
+        skip = re.compile(r"pdf|download|delete|loeschen|submit|einreichen|withdraw|zurueck|follow|folge|switch|"
+                          r"wechseln|remove|entfernen|revoke|logout|abmelden|confirm|bestaetigen|token|reply|"
+                          r"nachricht|role|rolle|resend|register|registrieren|invitation-accept|password|passwort")
+        values = {"pk": [draft, funded], "org_id": [org_id], "code": []}
+        pages, seen = [], set()
+        for name, route, params in url_patterns():
+            if not name.startswith(("portal:", "accounts:")) or skip.search(name + " " + route):
+                continue
+            if len(params) > 1 or (params and params[0] not in values):
+                continue
+            candidates = [{}] if not params else [{params[0]: v} for v in values[params[0]] if v is not None]
+            for kwargs in candidates:
+                url = _try_reverse(name, **kwargs)
+                if not url or url in seen or not self._html_ok(url, OWNER_EMAIL):
+                    continue
+                seen.add(url)
+                label = name.split(":", 1)[1].replace("_", " ").replace("-", " ")
+                which = "draft" if kwargs.get("pk") == draft and draft != funded else ""
+                key = f"portal:{name.split(':', 1)[1]}" + (f":{which}" if which else "")
+                pages.append(Page(key, f"Applicant: {label} {which}".strip(), url, OWNER_EMAIL,
+                                  target=dict(APPLICANT_TARGET)))
+                break
+        return pages
+
+    def _html_ok(self, url: str, user: str) -> bool:
+        try:
+            response = self.client(user).get(url)
+        except Exception:  # noqa: BLE001 - a page under construction must not stop discovery
+            return False
+        return response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+
+    def admin_pages(self) -> list[Page]:
+        """Every admin changelist and change page a staff role can reach, found in the admin registry (not a list):
+        for each registered model the first bench role with the view permission (ministry groups before the
+        superuser); its default order, every sortable column, the first filter choice, a narrow and a broad search,
+        the last page, and the change page of a row from the middle of the list."""
+        from django.contrib import admin
+        from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+        from django.contrib.auth import get_user_model
+        from django.test import RequestFactory
+
+        from applications.models import Application
+        from wir_portal.bench.scale import ADMIN_EMAIL, APPROVER_EMAIL, BUDGET_EMAIL, REVIEWER_EMAIL
+
+        roles = (REVIEWER_EMAIL, APPROVER_EMAIL, BUDGET_EMAIL, ADMIN_EMAIL)
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=roles)}
+        pages: list[Page] = []
+        for model, model_admin in sorted(admin.site._registry.items(), key=lambda kv: kv[0]._meta.label_lower):
+            opts = model._meta
+            name = f"admin:{opts.app_label}_{opts.model_name}_changelist"
+            url = _try_reverse(name)
+            if url is None:
+                continue
+            role, cl = None, None
+            for username in roles:
+                if username not in users:
+                    continue
+                request = RequestFactory().get(url)
+                request.user = users[username]
+                if not model_admin.has_view_permission(request):
+                    continue
+                try:
+                    cl = model_admin.get_changelist_instance(request)
+                except Exception as exc:  # noqa: BLE001
+                    self.stdout.write(f"  {opts.label}: changelist unavailable: {exc}"[:200])
+                    cl = None
+                role = username
+                break
+            if role is None:
+                continue
+            target = dict(QUEUE_TARGET if model is Application else ADMIN_TARGET)
+            key = f"admin:{opts.app_label}.{opts.model_name}"
+            title = str(opts.verbose_name_plural)
+
+            def add(suffix: str, label: str, page_url: str | None, *, _key=key, _role=role, _target=target) -> None:
+                pages.append(Page(f"{_key}{suffix}", label, page_url, _role, target=dict(_target)))
+
+            add("", f"{title}: Liste", url)
+            if cl is None:
+                continue
+            for index, field_name in enumerate(cl.list_display):
+                if field_name == "action_checkbox" or not cl.get_ordering_field(field_name):
+                    continue
+                if cl.sortable_by is not None and field_name not in cl.sortable_by:
+                    continue
+                add(f":o-{index}", f"{title}: sortiert nach {field_name} (absteigend)", f"{url}?{ORDER_VAR}=-{index}")
+            filter_query = self._first_filter_choice(cl)
+            if filter_query:
+                add(":filter", f"{title}: Filter {filter_query}", f"{url}{filter_query}")
+            sample = self._sample(cl)
+            if model_admin.search_fields and sample is not None:
+                narrow, broad = self._search_terms(model_admin, cl, sample)
+                if narrow:
+                    add(":search-narrow", f"{title}: Suche {narrow!r}",
+                        f"{url}?{SEARCH_VAR}={urllib.parse.quote(narrow)}")
+                if broad:
+                    add(":search-broad", f"{title}: Suche {broad!r}", f"{url}?{SEARCH_VAR}={urllib.parse.quote(broad)}")
+            num_pages = getattr(getattr(cl, "paginator", None), "num_pages", 1)
+            if num_pages > 1:
+                add(":last", f"{title}: letzte Seite ({num_pages})", f"{url}?{PAGE_VAR}={num_pages}")
+            if sample is not None:
+                change = _try_reverse(f"admin:{opts.app_label}_{opts.model_name}_change", sample.pk)
+                if change:
+                    add(":change", f"{title}: Detailseite", change)
+        return pages
+
+    @staticmethod
+    def _first_filter_choice(cl) -> str | None:
+        for spec in cl.filter_specs:
+            try:
+                choices = list(spec.choices(cl))
+            except Exception:  # noqa: BLE001
+                continue
+            for choice in choices[1:]:  # the first is "Alle"
+                query = choice.get("query_string") or ""
+                if query and query != "?":
+                    return query
+        return None
+
+    @staticmethod
+    def _sample(cl):
+        """A row from the middle of the list in its default order (a typical row, not the newest)."""
+        try:
+            count = cl.result_count
+            return cl.queryset[max(0, count // 2):][:1].get() if count else None
+        except Exception:  # noqa: BLE001
+            return None
+
+    @staticmethod
+    def _search_terms(model_admin, cl, sample) -> tuple[str | None, str | None]:
+        """Narrow: the sample row's value of the first search field. Broad: the most frequent four letters in the
+        text search fields of 300 rows (matches many rows, like "erei" in organisation names)."""
+        from collections import Counter
+        from functools import reduce
+
+        def value_of(obj, path: str):
+            try:
+                return reduce(lambda o, part: getattr(o, part, None) if o is not None else None,
+                              path.lstrip("=^@").split("__"), obj)
+            except Exception:  # noqa: BLE001
+                return None
+
+        fields = [f.lstrip("=^@") for f in model_admin.search_fields]
+        narrow = next((str(v) for f in fields if (v := value_of(sample, f)) not in (None, "")), None)
+        grams: Counter = Counter()
+        try:
+            rows = list(cl.root_queryset[:300])
+        except Exception:  # noqa: BLE001
+            rows = []
+        for row in rows:
+            for f in fields:
+                text = str(value_of(row, f) or "").lower()
+                grams.update({text[i:i + 4] for i in range(len(text) - 3) if text[i:i + 4].isalpha()})
+        broad = grams.most_common(1)[0][0] if grams else None
+        return narrow, broad
 
     def _ok(self, url: str, user: str) -> bool:
         try:
@@ -650,6 +833,7 @@ class Command(BaseCommand):
                 continue
             try:
                 client = discovery.client(p.user)
+                connection.queries_log.clear()  # a full log (9,000 entries) would make every count 0
                 with CaptureQueriesContext(connection) as ctx:
                     response = client.get(p.url)
                     if getattr(response, "streaming", False):
