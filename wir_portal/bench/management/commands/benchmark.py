@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -127,6 +128,7 @@ class Page:
     non_2xx: int = 0
     errors: int = 0
     download_s: float | None = None
+    first_byte_s: float | None = None
     bytes: int | None = None
     rows: int | None = None
     peak_rss_mb: float | None = None
@@ -539,7 +541,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_running(*, workers: int, log_path: Path, stdout):
+def gunicorn_running(*, workers: int, log_path: Path, stdout, threads: int = 1):
     """Start gunicorn (sync workers) on a free loopback port; always stop it, even on errors."""
     port = free_port()
     env = {**os.environ, "WIR_BENCHMARK": "true", "DJANGO_DEBUG": "false", "WIR_PRODUCTION": "false", "LOG_LEVEL": "WARNING",
@@ -550,7 +552,9 @@ def gunicorn_running(*, workers: int, log_path: Path, stdout):
     else:
         env.pop("DATABASE_URL", None)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    cmd = [gunicorn, "wir_portal.wsgi:application", "--workers", str(workers), "--worker-class", "sync",
+    worker_class = ["--worker-class", "sync"] if threads <= 1 else ["--worker-class", "gthread", "--threads",
+                                                                     str(threads)]
+    cmd = [gunicorn, "wir_portal.wsgi:application", "--workers", str(workers), *worker_class,
            "--bind", f"{LOOPBACK}:{port}", "--timeout", "300", "--log-level", "warning", "--chdir",
            str(settings.BASE_DIR)]
     log = open(log_path, "w")  # noqa: SIM115 - closed in finally
@@ -639,17 +643,115 @@ def run_wrk(url: str, *, cookie: str, duration: float, connections: int, threads
     return parse_wrk(out.stdout), out.stdout + out.stderr
 
 
-def download(url: str, *, cookie: str) -> tuple[int, int, float]:
+def download(url: str, *, cookie: str, timing: dict | None = None) -> tuple[int, int, float]:
+    """One full download; ``timing["first_byte_s"]`` gets the time until the first byte of the body."""
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     started = time.monotonic()
     size = 0
-    lines = 0
     with urllib.request.urlopen(request, timeout=600) as r:
         status = r.status
+        first = r.read(1)
+        if timing is not None:
+            timing["first_byte_s"] = round(time.monotonic() - started, 3)
+        size += len(first)
         while chunk := r.read(1 << 16):
             size += len(chunk)
-            lines += chunk.count(b"\n")
     return status, size, time.monotonic() - started
+
+
+# --- a burst of logins ---------------------------------------------------------------------------------------------
+
+LOGIN_BURST_TARGET = {"blocked_ms": 1000}
+
+
+def login_burst(base: str, *, username: str, password: str, probe_url: str, probe_cookie: str, master_pid: int,
+                logins: int = 20) -> dict:
+    """``logins`` people log in at the same moment (real Argon2 hashing in the workers) while another user keeps
+    requesting a light page: how long the burst takes, how long that other page waited at worst, and the workers'
+    peak memory (RSS) during the burst."""
+    import http.cookiejar
+    import statistics
+
+    login_url = base + reverse("login")
+    pids = worker_pids(master_pid)
+    base_rss = max(((_status_kb(pid, "VmRSS") or 0) for pid in pids), default=0) / 1024
+    reset = all(reset_peak_rss(pid) for pid in pids) if pids else False
+    openers = []
+    for _ in range(logins):  # each person opens the login page first (CSRF cookie and token)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+        html = opener.open(login_url, timeout=60).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        openers.append((opener, token.group(1) if token else ""))
+    barrier = threading.Barrier(logins + 1)
+    results: list[int] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    probe_ms: list[float] = []
+
+    def login(opener, token):
+        body = urllib.parse.urlencode({"username": username, "password": password,
+                                       "csrfmiddlewaretoken": token}).encode()
+        barrier.wait(timeout=60)
+        try:
+            with opener.open(urllib.request.Request(login_url, data=body), timeout=120) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except Exception:  # noqa: BLE001
+            status = 0
+        with lock:
+            results.append(status)
+
+    def probe():
+        request = urllib.request.Request(probe_url, headers={"Cookie": probe_cookie})
+        while not done.is_set():
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    r.read()
+            except Exception:  # noqa: BLE001
+                pass
+            probe_ms.append((time.monotonic() - started) * 1000)
+            time.sleep(0.02)
+
+    workers = [threading.Thread(target=login, args=pair) for pair in openers]
+    prober = threading.Thread(target=probe)
+    for w in workers:
+        w.start()
+    prober.start()
+    barrier.wait(timeout=60)
+    started = time.monotonic()
+    for w in workers:
+        w.join(timeout=300)
+    elapsed = time.monotonic() - started
+    done.set()
+    prober.join(timeout=70)
+    peak = max(((_status_kb(pid, "VmHWM") or 0) for pid in pids), default=0) / 1024
+    ok = sum(1 for s in results if s == 302)
+    worst = max(probe_ms) if probe_ms else None
+    return {
+        "logins": logins, "succeeded": ok, "statuses": sorted(set(results)), "seconds": round(elapsed, 2),
+        "probe_requests": len(probe_ms), "probe_max_ms": round(worst, 1) if worst is not None else None,
+        "probe_median_ms": round(statistics.median(probe_ms), 1) if probe_ms else None,
+        "idle_rss_mb": round(base_rss, 1), "peak_rss_mb": round(peak, 1) if reset else None,
+        "met": ok == logins and worst is not None and worst < LOGIN_BURST_TARGET["blocked_ms"],
+    }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a successful login answers 302: count it, do not follow
+
+
+def login_burst_text(result: dict, label: str) -> str:
+    if "error" in result:
+        return f"Login burst ({label}): error {result['error']}"
+    return (f"Login burst ({label}): {result['succeeded']}/{result['logins']} logins in {result['seconds']:.2f} s; "
+            f"another page meanwhile: median {result['probe_median_ms']} ms, worst {result['probe_max_ms']} ms "
+            f"({result['probe_requests']} requests; target < {LOGIN_BURST_TARGET['blocked_ms']} ms); worker RSS "
+            f"idle {result['idle_rss_mb']} MB, peak {result['peak_rss_mb']} MB "
+            f"{'met' if result['met'] else 'missed'}")
 
 
 # --- concurrent approvals -----------------------------------------------------------------------------------------
@@ -753,9 +855,19 @@ def _fmt(value, spec="") -> str:
     return "–" if value is None else format(value, spec)
 
 
+def verdict(p: Page) -> str:
+    """met / missed for a measured page with a target: absolute, or relative to the floor of the same run."""
+    if not p.target or p.rps is None:
+        return ""
+    if p.met:
+        return "met"
+    return "met (ratio)" if p.met_by_ratio else "missed"
+
+
 def table(pages: list[Page]) -> str:
-    head = (f"{'page':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'×bare':>7} {'SQL':>4} {'1 req ms':>8}  "
-            f"{'target':18} {'ratio':5} note")
+    width = max([28, *(len(p.key) for p in pages)])
+    head = (f"{'page':{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'×bare':>7} {'SQL':>4} {'1 req ms':>8}  "
+            f"{'target':18} {'ratio':5} {'verdict':11} note")
     lines = [head, "-" * len(head)]
     for p in pages:
         target = ", ".join(f"{k.replace('_ms', '')}{'≥' if k == 'rps' else '<'}{v}" for k, v in p.target.items())
@@ -763,17 +875,28 @@ def table(pages: list[Page]) -> str:
             target += " ✓" if p.met else " ✗"
         by_ratio = "" if p.met_by_ratio is None else ("✓" if p.met_by_ratio else "✗")
         if p.download:
-            note = (f"download {p.download_s:.1f} s, {p.bytes / 1e6:.1f} MB, peak RSS {_fmt(p.peak_rss_mb, '.0f')} MB "
+            note = (f"download {p.download_s:.1f} s, first byte {_fmt(p.first_byte_s, '.2f')} s, "
+                    f"{p.bytes / 1e6:.1f} MB, peak RSS {_fmt(p.peak_rss_mb, '.0f')} MB "
                     f"(idle {_fmt(p.base_rss_mb, '.0f')} MB)" if p.download_s is not None else p.note)
-            lines.append(f"{p.key:28} {'':>8} {'':>8} {'':>8} {'':>7} {_fmt(p.queries):>4} {'':>8}  "
-                         f"{'flat memory':18} {'':5} {note}")
+            lines.append(f"{p.key:{width}} {'':>8} {'':>8} {'':>8} {'':>7} {_fmt(p.queries):>4} {'':>8}  "
+                         f"{'flat memory':18} {'':5} {'':11} {note}")
             continue
         note = p.note
         if p.non_2xx or p.errors:
             note = f"{note} non-2xx {p.non_2xx}, errors {p.errors}".strip()
-        lines.append(f"{p.key:28} {_fmt(p.rps, '8.1f'):>8} {_fmt(p.p50_ms, '.1f'):>8} {_fmt(p.p99_ms, '.1f'):>8} "
+        lines.append(f"{p.key:{width}} {_fmt(p.rps, '8.1f'):>8} {_fmt(p.p50_ms, '.1f'):>8} {_fmt(p.p99_ms, '.1f'):>8} "
                      f"{_fmt(p.ratio, '.3f'):>7} {_fmt(p.queries):>4} {_fmt(p.app_ms, '.1f'):>8}  {target:18} "
-                     f"{by_ratio:5} {note}")
+                     f"{by_ratio:5} {verdict(p):11} {note}")
+    judged = [p for p in pages if p.target and p.rps is not None]
+    missed = [p for p in judged if verdict(p) == "missed"]
+    lines.append("")
+    lines.append(f"{len(judged)} pages with a target measured: {len(judged) - len(missed)} met "
+                 f"(absolutely or as a share of the floor), {len(missed)} missed; "
+                 f"{sum(1 for p in pages if p.url and p.rps is None and not p.download)} not measured.")
+    for p in missed:
+        want = p.target.get("rps")
+        lines.append(f"  missed {p.key}: {p.rps:.1f} req/s of {want} ({p.rps / want:.0%})"
+                     + (f", p99 {p.p99_ms:.0f} ms" if p.p99_ms is not None else "") + f"  {p.url}")
     return "\n".join(lines)
 
 
@@ -795,6 +918,9 @@ class Command(BaseCommand):
         parser.add_argument("--skip-approvals", action="store_true")
         parser.add_argument("--skip-notices", action="store_true")
         parser.add_argument("--skip-exports", action="store_true")
+        parser.add_argument("--skip-logins", action="store_true", help="skip the burst of 20 concurrent logins")
+        parser.add_argument("--login-threads", type=int, default=4,
+                            help="also run the login burst against gthread workers with this many threads (0: no)")
         parser.add_argument("--notices-args", default="", help="arguments passed to benchmark_notices")
 
     def handle(self, *args, **o):
@@ -891,6 +1017,8 @@ class Command(BaseCommand):
             self.stdout.write(f"load average after the pages: {report['loadavg_end'][0]:.2f} "
                               f"({os.cpu_count()} CPUs; other processes share them: compare ratios, not req/s)")
             out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        if not o["skip_logins"]:
+            report["login_bursts"] = self._login_bursts(o, discovery, log_path)
         if not o["skip_approvals"]:
             report["approvals"] = approvals_benchmark(stdout=self.stdout)
             a = report["approvals"]
@@ -908,12 +1036,36 @@ class Command(BaseCommand):
         out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         self.stdout.write(f"\nJSON: {out_path}")
 
+    def _login_bursts(self, o: dict, discovery: Discovery, log_path: Path) -> list[dict]:
+        """The burst against the page set-up (sync workers), and against threaded workers (gthread) if asked."""
+        from wir_portal.bench.scale import ADMIN_EMAIL, OWNER_EMAIL
+
+        password = "wir-demo-2026"
+        cookie = f"{settings.SESSION_COOKIE_NAME}={discovery.client(ADMIN_EMAIL).cookies[settings.SESSION_COOKIE_NAME].value}"
+        bursts = []
+        setups = [("sync", 1)] + ([("gthread", o["login_threads"])] if o["login_threads"] > 1 else [])
+        for label, threads in setups:
+            name = f"{o['workers']} {label} workers" + (f" × {threads} threads" if threads > 1 else "")
+            try:
+                with gunicorn_running(workers=o["workers"], log_path=log_path.with_suffix(f".{label}.log"),
+                                      stdout=self.stdout, threads=threads) as (proc, base):
+                    result = login_burst(base, username=OWNER_EMAIL, password=password, probe_url=base + BARE_URL,
+                                         probe_cookie=cookie, master_pid=proc.pid)
+            except Exception as exc:  # noqa: BLE001 - report, never stop the benchmark
+                result = {"error": f"{exc.__class__.__name__}: {exc}"[:200]}
+            result["setup"] = name
+            bursts.append(result)
+            self.stdout.write("\n" + login_burst_text(result, name))
+        return bursts
+
     def _download(self, p: Page, base: str, cookie: str, master_pid: int) -> None:
         pids = worker_pids(master_pid)
         p.base_rss_mb = round(max((_status_kb(pid, "VmRSS") or 0) for pid in pids) / 1024, 1) if pids else None
         reset = all(reset_peak_rss(pid) for pid in pids) if pids else False
         try:
-            status, size, seconds = download(base + p.url, cookie=cookie)
+            timing: dict = {}
+            status, size, seconds = download(base + p.url, cookie=cookie, timing=timing)
+            p.first_byte_s = timing.get("first_byte_s")
         except Exception as exc:  # noqa: BLE001
             p.note = f"download failed: {exc}"[:120]
             return
