@@ -137,7 +137,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "applications.accounts.context_processors.current_organisation",
             ],
-            "builtins": ["wir_portal.templatetags.money"],
+            "builtins": ["wir_portal.templatetags.money", "wir_portal.templatetags.fastforms"],
         },
     },
 ]
