@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = "Anträge und Organisationen"
+
+    def ready(self):
+        from wir_portal.admin_paging import install_fast_action_checkbox
+
+        install_fast_action_checkbox()  # every admin list's row checkbox without a template per row (issue 18)

@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 
 # Below this offset the ordinary LIMIT/OFFSET page query is as cheap as reading keys first.
 DEEP_OFFSET = 1000
@@ -110,3 +111,36 @@ class YearListFilter(SimpleListFilter):
 def year_filter(field_name: str, title: str = "Jahr", parameter_name: str = "jahr"):
     return type("YearFilter", (YearListFilter,), {"field_name": field_name, "title": title,
                                                    "parameter_name": parameter_name})
+
+
+# --- The action checkbox of every changelist row ------------------------------------------------------------------
+
+_django_action_checkbox = None
+
+
+def fast_action_checkbox(self, obj):
+    """Django's ModelAdmin.action_checkbox, same HTML, without rendering a CheckboxInput template per row.
+
+    Measured on the organisation list (100 rows): the checkbox template was half of the page's time."""
+    from django.contrib.admin import helpers
+    from django.utils.html import conditional_escape, escape, format_html
+    from django.utils.translation import gettext as _
+
+    label = format_html(_("Select this object for an action - {}"), str(obj))
+    return mark_safe(f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{escape(str(obj.pk))}" '
+                     f'class="action-select" aria-label="{conditional_escape(label)}">')
+
+
+def install_fast_action_checkbox() -> None:
+    """Give every ModelAdmin (ours, auth's, axes') the fast checkbox; admins that define their own keep theirs."""
+    global _django_action_checkbox
+    from django.contrib.admin import ModelAdmin
+
+    if _django_action_checkbox is not None:
+        return
+    _django_action_checkbox = ModelAdmin.action_checkbox
+    fast_action_checkbox.__name__ = "action_checkbox"
+    for attr in ("short_description", "boolean", "admin_order_field"):
+        if hasattr(_django_action_checkbox, attr):
+            setattr(fast_action_checkbox, attr, getattr(_django_action_checkbox, attr))
+    ModelAdmin.action_checkbox = fast_action_checkbox

@@ -174,3 +174,13 @@ def test_organisation_page_shows_the_latest_events_and_links_all(client_for, see
     assert f'{events_url}?q={org.pk}' in html
     r = c.get(events_url, {"q": str(org.pk)})
     assert r.status_code == 200 and r.context["cl"].result_count == shown + 7
+
+
+@pytest.mark.parametrize("name", ["Verein <b>\"Brücke\"</b> & Co", "Stadt Hanau", "'; --"])
+def test_fast_action_checkbox_is_djangos_markup(seeded, name):
+    from django.contrib.admin import ModelAdmin
+
+    org = Organisation.objects.create(name=name, kind="landkreis", regierungsbezirk="Darmstadt")
+    model_admin = admin.site._registry[Organisation]
+    assert ModelAdmin.action_checkbox is admin_paging.fast_action_checkbox  # installed for every admin
+    assert str(model_admin.action_checkbox(org)) == str(admin_paging._django_action_checkbox(model_admin, org))
