@@ -69,7 +69,10 @@ APPROVALS_TARGET_S = 2.0
 # The issue's floor on this machine when quiet (bare view, 2 workers, 8 connections). Targets are also judged as a
 # ratio to it: target_rps / NOMINAL_FLOOR_RPS <= page_rps / bare_rps measured in the same run. That keeps the
 # verdict meaningful when other processes share the CPU and every absolute figure drops.
-NOMINAL_FLOOR_RPS = 3500.0
+# Issue 18 measured its pages against the *logged-in* floor this command uses (session, user, memberships), which
+# answers ~750 req/s on this machine when quiet (157 req/s were "21 %" there). Judging a share against the anonymous
+# 3,500 would pass pages at a fifth of their target; the verdict uses the logged-in floor.
+NOMINAL_FLOOR_RPS = 750.0
 
 
 # --- wrk output ---------------------------------------------------------------------------------------------------
