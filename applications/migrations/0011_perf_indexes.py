@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0009_membership_labels'),
+        ('applications', '0010_budget_attachment_kinds'),
         ('funding', '0003_figures_version_epoch'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
