@@ -6,6 +6,6 @@ class ApplicationsConfig(AppConfig):
     verbose_name = "Anträge und Organisationen"
 
     def ready(self):
-        from wir_portal.admin_paging import install_fast_action_checkbox
+        from funding.admin_paging import install_fast_action_checkbox
 
         install_fast_action_checkbox()  # every admin list's row checkbox without a template per row (issue 18)

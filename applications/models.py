@@ -498,6 +498,9 @@ class Notice(models.Model):
             # The outbox changelist's order read off one index (154k notices at scale), and its search by number.
             models.Index(fields=["-created_at", "-id"], name="notice_created_desc"),
             models.Index(fields=["number"], name="notice_number"),
+            # The outbox sorted by status or by sending date (the columns it may be sorted by), then its own order.
+            models.Index(fields=["status", "created_at", "id"], name="notice_status_order"),
+            models.Index(fields=["sent_at", "created_at", "id"], name="notice_sent_order"),
         ]
 
     def __str__(self) -> str:

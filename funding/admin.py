@@ -17,10 +17,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.admin_paging import HonestPaginator, LeanChangeList
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .admin_paging import HonestPaginator, LeanChangeList
 from .figures_cache import FiguresCache
 from .linetypes import line_type
 from .models import (

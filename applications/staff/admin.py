@@ -31,9 +31,9 @@ from applications.models import Application, Membership, Organisation, Organisat
 from applications.selectors import actors_for
 from applications.staff.forms import DECISIONS, BulkApproveForm, decisions_for
 from applications.workflow import PENDING, Actor, Status, TransitionError, event_label
+from funding.admin_paging import HonestPaginator
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
-from wir_portal.admin_paging import HonestPaginator
 from wir_portal.money import format_eur
 from wir_portal.urlutils import pk_url_parts
 

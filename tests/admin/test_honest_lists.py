@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from applications.models import Application, Notice, Organisation, OrganisationEvent
 from applications.workflow import Status
-from wir_portal import admin_paging
-from wir_portal.admin_paging import HonestPaginator, exact_count
+from funding import admin_paging
+from funding.admin_paging import HonestPaginator, exact_count
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:applications_application_changelist"

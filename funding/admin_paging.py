@@ -29,11 +29,11 @@ DEEP_OFFSET = 1000
 
 def _count_cache(model):
     """The figures cache for this model's counts, or None when its saves do not raise the figures version."""
-    from funding.figures_cache import FiguresCache, is_watched
+    from .figures_cache import FiguresCache, is_watched
 
     if connection.in_atomic_block or not is_watched(model):
         return None
-    cache = FiguresCache.current("admin-counts", sources=("wir_portal/admin_paging.py",), extra_models=(model,))
+    cache = FiguresCache.current("admin-counts", sources=("funding/admin_paging.py",), extra_models=(model,))
     return cache if cache.enabled else None
 
 
