@@ -28,6 +28,7 @@ from .models import (
     CapScope,
     District,
     FundingLine,
+    FundingPeriod,
     LedgerEntry,
     LineRule,
     OrganisationKind,
@@ -308,6 +309,14 @@ class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FundingPeriod)
+class FundingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_year", "last_year"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rules point at it (PROTECT)
 
 
 # --- Districts and courts -----------------------------------------------------------------------------------------
