@@ -1,7 +1,10 @@
-"""Funding-line rules applied to an application: eligibility, caps and unit rates, completeness.
+"""Funding-line rules applied to an application: eligibility, deadline, period, caps and unit rates, plan
+balance, attachments and one application per organisation — the only place these are checked.
 
-All figures come from the LineRule of the application's programme year (edited by staff), never from code.
-Each problem names the form field it belongs to, so forms can show it at the field.
+All figures come from the LineRule of the application's programme year (edited by staff), never from code; what
+makes a line different (detail fields, cap formula) comes from the registry in funding/linetypes.py. Each problem
+names the form field it belongs to, so forms can show it at the field, and has one wording wherever it is shown:
+the start page, the draft form, the submit page and the submission service all call the functions below.
 """
 
 from dataclasses import dataclass
@@ -20,6 +23,12 @@ ZERO = Decimal("0.00")
 LINE_FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
     code: [(f.name, f.label, f.kind, f.help) for f in kind.fields] for code, kind in REGISTRY.items()
 }
+
+
+def line_fields(line_or_code) -> list[tuple[str, str, str, str]]:
+    """The line's own detail fields: (name, label, type, help text)."""
+    code = line_or_code if isinstance(line_or_code, str) else line_or_code.code
+    return LINE_FIELDS.get(code, [])
 
 
 @dataclass(frozen=True)
@@ -109,13 +118,9 @@ def plan_problems(*, application) -> list[Problem]:
         problems.append(Problem("plan", "Bitte füllen Sie den Kosten- und Finanzierungsplan aus."))
         return problems
     for plan in plan_years:
-        costs = costs_by_year.get(plan.year, ZERO)
-        if plan.total_income != costs:
-            problems.append(Problem(
-                "plan",
-                f"{plan.year}: Die Einnahmen ({format_eur(plan.total_income)}) müssen den Ausgaben "
-                f"({format_eur(costs)}) entsprechen.", plan.year,
-            ))
+        balance = balance_problem(year=plan.year, income=plan.total_income, costs=costs_by_year.get(plan.year, ZERO))
+        if balance:
+            problems.append(balance)
         if plan.requested_grant <= 0:
             problems.append(Problem("requested_grant", f"{plan.year}: Bitte geben Sie die beantragte Zuwendung an.",
                                     plan.year))
@@ -136,35 +141,95 @@ def cap_explanation(*, rule: LineRule, details: dict) -> str:
 
 def completeness_problems(*, application, today=None) -> list[Problem]:
     """Everything still missing before submission, as a list the form can show."""
-    today = today or timezone.localdate()
-    rule, problems = application.rule, []
-    if not is_eligible(rule=rule, organisation_kind=application.organisation.kind):
-        problems.append(Problem(None, f"Ihre Organisationsart ist für „{rule.line.name}“ nicht antragsberechtigt "
-                                      f"(berechtigt: {eligible_kinds_label(rule)})."))
+    rule, organisation, problems = application.rule, application.organisation, []
+    problems.append(eligibility_problem(rule=rule, organisation=organisation))
     if period_start_problem(rule):
         problems.append(Problem(None, period_start_problem(rule)))
-    if rule.deadline and today > rule.deadline and application.status == "draft":
-        problems.append(Problem(None, f"Die Antragsfrist ist am {rule.deadline:%d.%m.%Y} abgelaufen."))
+    if application.status == "draft":
+        problems.append(deadline_problem(rule=rule, today=today))
     for field, label in (("title", "Titel"), ("purpose", "Zweck und Konzeption"), ("contact_name", "Ansprechperson"),
                          ("contact_email", "E-Mail der Ansprechperson")):
         if not str(getattr(application, field) or "").strip():
             problems.append(Problem(field, f"Bitte füllen Sie „{label}“ aus."))
     problems += period_problems(rule=rule, start=application.period_start, end=application.period_end)
-    problems += detail_problems(rule=rule, details=application.details or {}, organisation=application.organisation)
+    problems += detail_problems(rule=rule, details=application.details or {}, organisation=organisation)
     problems += plan_problems(application=application)
     present = {a.kind for a in application.attachments.all()}
     for kind in rule.required_attachments or []:
         if kind not in present:
             problems.append(Problem("attachments", f"Es fehlt die Anlage „{AttachmentKind(kind).label}“."))
-    if rule.one_per_organisation:
-        from applications.models import Application
+    problems.append(one_per_organisation_problem(rule=rule, organisation=organisation, exclude_pk=application.pk))
+    return [p for p in problems if p]
 
-        other = Application.objects.filter(organisation_id=application.organisation_id, rule=rule).exclude(
-            pk=application.pk).exclude(status__in=["draft", "withdrawn", "rejected"])
-        if other.exists():
-            problems.append(Problem(None, f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; "
-                                          "Ihre Organisation hat bereits einen eingereicht."))
-    return problems
+
+# --- one wording per problem ---------------------------------------------------------------------------------
+
+def eligibility_problem(*, rule: LineRule, organisation) -> Problem | None:
+    if is_eligible(rule=rule, organisation_kind=organisation.kind):
+        return None
+    return Problem(None, f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ "
+                         f"nicht antragsberechtigt (berechtigt: {eligible_kinds_label(rule)}).")
+
+
+def deadline_problem(*, rule: LineRule, today=None) -> Problem | None:
+    today = today or timezone.localdate()
+    if rule.deadline and today > rule.deadline:
+        return Problem(None, f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen.")
+    return None
+
+
+def one_per_organisation_problem(*, rule: LineRule, organisation, exclude_pk=None) -> Problem | None:
+    """Lines with one application per organisation and year: any other application that is not withdrawn or
+    rejected (a draft counts — it is the application the organisation is already working on)."""
+    if not rule.one_per_organisation:
+        return None
+    from applications.models import Application
+    from applications.workflow import Status
+
+    others = Application.objects.filter(organisation_id=organisation.pk, rule=rule).exclude(
+        status__in=[Status.WITHDRAWN, Status.REJECTED])
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        return Problem(None, f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre "
+                             f"Organisation hat für {rule.programme_year.year} bereits einen Antrag angelegt.")
+    return None
+
+
+def balance_problem(*, year: int, income: Decimal, costs: Decimal) -> Problem | None:
+    if income == costs:
+        return None
+    difference = income - costs
+    return Problem("plan", f"{year}: Die Finanzierung ({format_eur(income)}) muss den Gesamtkosten "
+                           f"({format_eur(costs)}) entsprechen – es {'fehlen' if difference < 0 else 'sind zu viel'} "
+                           f"{format_eur(abs(difference))}.", year)
+
+
+def start_problems(*, rule: LineRule, organisation, today=None) -> list[Problem]:
+    """Why this organisation may not start an application for this line and year (empty: it may)."""
+    if not rule.programme_year.is_open:
+        return [Problem(None, f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet.")]
+    period = period_start_problem(rule)
+    found = [eligibility_problem(rule=rule, organisation=organisation), Problem(None, period) if period else None,
+             deadline_problem(rule=rule, today=today), one_per_organisation_problem(rule=rule, organisation=organisation)]
+    return [p for p in found if p]
+
+
+def typed_problems(*, rule: LineRule, organisation, period_start, period_end, details: dict,
+                   plans: list[tuple[int, Decimal, Decimal, Decimal]], today=None) -> list[Problem]:
+    """The rules applied to what was typed into a draft (plans: (year, costs, income, requested grant) of the
+    years with input). A field left empty is not an error in a draft (the submit page lists what is missing); a
+    value that breaks a rule is."""
+    found = [eligibility_problem(rule=rule, organisation=organisation), deadline_problem(rule=rule, today=today)]
+    typed = {"period_start": period_start, "period_end": period_end}
+    found += [p for p in period_problems(rule=rule, start=period_start, end=period_end) if typed.get(p.field)]
+    found += [p for p in detail_problems(rule=rule, details=details, organisation=organisation) if p.field in details]
+    for year, costs, income, _requested in plans:
+        found.append(balance_problem(year=year, income=income, costs=costs))
+    if details or not line_fields(rule.line):  # a cap from details only once details are typed
+        found += grant_cap_problems(rule=rule, details=details, organisation=organisation,
+                                    amounts={year: requested for year, _c, _i, requested in plans})
+    return [p for p in found if p]
 
 
 def period_start_problem(rule: LineRule) -> str | None:

@@ -25,7 +25,7 @@ from applications.models import (
 )
 from applications.notices.outbox import notice_create
 from applications.selectors import actors_for
-from applications.workflow import FUNDED, Status, TransitionError, check_transition, transition_for
+from applications.workflow import Status, TransitionError, check_transition, transition_for
 from funding import services as budget
 from funding.models import LineRule
 from wir_portal import mail
@@ -50,6 +50,8 @@ def application_transition(*, application: Application, user, action: str, reaso
     Must be called inside a transaction with the application locked (the public services below do that).
     """
     t = transition_for(action)
+    if t.keeps_status:
+        raise TransitionError(f"„{t.label}“ hat einen eigenen Ablauf.")  # e.g. amend: application_amend
     if check:
         check_transition(action=action, status=application.status, actors=actors_for(user, application))
     if t.needs_reason and not reason.strip():
@@ -155,22 +157,8 @@ APPLICATION_FIELDS = ("title", "purpose", "target_group", "period_start", "perio
 
 def application_start_problem(*, organisation, rule: LineRule, today=None) -> str | None:
     """Why this organisation may not start an application for this line and year (None: it may)."""
-    today = today or timezone.localdate()
-    if not rule.programme_year.is_open:
-        return f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet."
-    if not rules.is_eligible(rule=rule, organisation_kind=organisation.kind):
-        return (f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ nicht "
-                f"antragsberechtigt. Antragsberechtigt: {rules.eligible_kinds_label(rule)}.")
-    if rules.period_start_problem(rule):
-        return rules.period_start_problem(rule)
-    if rule.deadline and today > rule.deadline:
-        return f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen."
-    if rule.one_per_organisation and Application.objects.filter(organisation=organisation, rule=rule).exclude(
-        status__in=[Status.WITHDRAWN, Status.REJECTED]
-    ).exists():
-        return (f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre Organisation hat "
-                f"für {rule.programme_year.year} bereits einen Antrag angelegt.")
-    return None
+    problems = rules.start_problems(rule=rule, organisation=organisation, today=today)
+    return problems[0].message if problems else None
 
 
 def plan_save(*, application: Application, plan: list[PlanInput]) -> None:
@@ -453,10 +441,7 @@ def application_amend(*, application: Application, user, new_amount: Decimal, re
         raise ApplicationError("Bitte begründen Sie die Änderung (sie steht im Änderungsbescheid).")
     with transaction.atomic():
         application = _lock(application)
-        if application.status not in FUNDED:
-            raise TransitionError("Nur bewilligte Anträge können geändert werden.")
-        if not actors_for(user, application).intersection({"bewilligung"}):
-            raise TransitionError("Sie haben keine Berechtigung für Änderungsbescheide.")
+        check_transition(action="amend", status=application.status, actors=actors_for(user, application))
         old = application.approved_amount or ZERO
         if new_amount < 0 or new_amount == old:
             raise ApplicationError("Der neue Betrag muss sich vom bisherigen unterscheiden und darf nicht negativ sein.")
