@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import AdminInputMixin
+from wir_portal.forms import AdminInputMixin, MoneyField
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -216,8 +216,7 @@ class LineRuleForm(forms.ModelForm):
         for spec in self.limit_specs:
             value = (self.instance.limits or {}).get(spec.key)
             if spec.unit == "eur":
-                field = forms.DecimalField(label=f"{spec.label} (€)", required=False, min_value=0, max_digits=12,
-                                           decimal_places=2, localize=True)
+                field = MoneyField(label=f"{spec.label} (€)", required=False)
             else:
                 field = forms.IntegerField(label=spec.label, required=False, min_value=0, max_value=10_000_000)
             field.initial = value
