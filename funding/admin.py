@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import AdminInputMixin
+from wir_portal.forms import AdminInputMixin, MoneyField
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -32,6 +32,7 @@ from .models import (
     CapScope,
     District,
     FundingLine,
+    FundingPeriod,
     LedgerEntry,
     LineRule,
     OrganisationKind,
@@ -218,8 +219,7 @@ class LineRuleForm(forms.ModelForm):
         for spec in self.limit_specs:
             value = (self.instance.limits or {}).get(spec.key)
             if spec.unit == "eur":
-                field = forms.DecimalField(label=f"{spec.label} (€)", required=False, min_value=0, max_digits=12,
-                                           decimal_places=2, localize=True)
+                field = MoneyField(label=f"{spec.label} (€)", required=False)
             else:
                 field = forms.IntegerField(label=spec.label, required=False, min_value=0, max_value=10_000_000)
             field.initial = value
@@ -329,6 +329,14 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FundingPeriod)
+class FundingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_year", "last_year"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rules point at it (PROTECT)
 
 
 # --- Districts and courts -----------------------------------------------------------------------------------------
