@@ -29,6 +29,7 @@ from .linetypes import line_type
 from .models import (
     AdministrativeCourt,
     AttachmentKind,
+    BaseRate,
     CapScope,
     District,
     FundingLine,
@@ -410,3 +411,36 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+class BaseRateForm(forms.ModelForm):
+    class Meta:
+        model = BaseRate
+        fields = ["valid_from", "rate", "source"]
+
+    def clean_valid_from(self):
+        day = self.cleaned_data["valid_from"]
+        if (day.month, day.day) not in ((1, 1), (7, 1)):
+            raise forms.ValidationError("Der Basiszinssatz ändert sich nur zum 1. Januar und zum 1. Juli (§ 247 Abs. 1 BGB).")
+        return day
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and not (Decimal("-10") <= rate <= Decimal("20")):
+            raise forms.ValidationError("Bitte prüfen Sie den Wert: erwartet wird ein Prozentsatz wie 1,27 oder -0,88.")
+        return rate
+
+
+@admin.register(BaseRate)
+class BaseRateAdmin(admin.ModelAdmin):
+    """Haushalt enters the next half-year's published value; published values are never edited or deleted."""
+
+    form = BaseRateForm
+    list_display = ["valid_from", "rate", "source"]
+    date_hierarchy = None
+    ordering = ["-valid_from"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
