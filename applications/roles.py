@@ -12,6 +12,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_message", "applications.add_message",
         "applications.view_attachment", "applications.view_event", "applications.view_notice",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
+        "applications.view_payment", "applications.confirm_payment", "applications.view_paymentplan",
+        "applications.add_paymentplan", "applications.change_paymentplan",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -29,6 +31,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",
         "funding.view_ledgerentry", "funding.view_district", "funding.change_district",
         "funding.view_administrativecourt", "funding.change_administrativecourt",
+        "applications.view_payment", "applications.order_payment", "applications.view_paymentrun",
+        "applications.view_paymentplan",
     ],
 }
 

@@ -38,7 +38,8 @@ ATTENTION_DAYS = 30
 SESSION_PENDING = "wir_apply_pending"  # POST data of a just-created draft whose rule checks failed
 
 EVENT_REASON_SHOWN = {"request_changes", "partially_approve", "reject", "withdraw", "withdraw_for_applicant",
-                      "follow_up", "amend", "notice_sent", "notice_resend"}
+                      "follow_up", "amend", "notice_sent", "notice_resend", "payment_refuse", "payment_paid",
+                      "payment_tranche_due", "payment_plan"}
 STATUS_BADGE = {
     Status.DRAFT: "text-bg-secondary", Status.CHANGES_REQUESTED: "text-bg-warning",
     Status.APPROVED: "text-bg-success", Status.PARTIALLY_APPROVED: "text-bg-success",
@@ -610,7 +611,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
     for event in events:
         event.label = event_label(event.action)
         event.show_reason = event.action in EVENT_REASON_SHOWN and bool(event.reason)
-        event.show_amount = event.action in ("approve", "partially_approve", "amend") and event.amount is not None
+        event.show_amount = (event.action in ("approve", "partially_approve", "amend") or event.action.startswith("payment_")) and event.amount is not None
     thread = list(Message.objects.filter(application=application).order_by("created_at", "id"))
     notices = list(Notice.objects.filter(application=application).exclude(pdf="")
                    .filter(status__in=[NoticeStatus.RENDERED, NoticeStatus.SENDING, NoticeStatus.SENT]))

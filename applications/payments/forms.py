@@ -1,0 +1,31 @@
+"""Forms of the payment pages. Formats only (amount, year, declaration); the rules come from services.py and
+their messages are attached to the field they concern, so nothing typed is lost."""
+
+from django import forms
+
+from applications.portal.forms import EuroField
+
+
+class PaymentRequestForm(forms.Form):
+    year = forms.TypedChoiceField(label="Haushaltsjahr", coerce=int, choices=(),
+                                  error_messages={"invalid_choice": "Bitte wählen Sie ein bewilligtes Haushaltsjahr."})
+    amount = EuroField(label="Betrag in €", positive=True, required=True,
+                       error_messages={"required": "Bitte geben Sie den Betrag an."})
+    need_declared = forms.BooleanField(
+        label="Ich erkläre, dass der Betrag binnen zwei Monaten nach der Auszahlung für fällige Zahlungen benötigt "
+              "wird (Nr. 1.4 ANBest-P / ANBest-GK).",
+        required=True,
+        error_messages={"required": "Bitte bestätigen Sie, dass die Mittel binnen zwei Monaten benötigt werden."},
+    )
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, str(y)) for y in years]
+        if len(years) == 1:
+            self.fields["year"].initial = years[0]
+
+
+class PaymentRefuseForm(forms.Form):
+    reason = forms.CharField(label="Begründung (für die Antragstellenden sichtbar)", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
+                             error_messages={"required": "Bitte begründen Sie die Ablehnung."})
