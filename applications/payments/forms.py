@@ -1,15 +1,27 @@
 """Forms of the payment pages. Formats only (amount, year, declaration); the rules come from services.py and
 their messages are attached to the field they concern, so nothing typed is lost."""
 
+from decimal import InvalidOperation
+
 from django import forms
 
 from applications.portal.forms import EuroField
 
 
+class AmountField(EuroField):
+    """The portal's EuroField; an absurdly long number (which makes its cent check raise) is "too large"."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except InvalidOperation:
+            raise forms.ValidationError("Der Betrag ist zu groß.", code="too_large") from None
+
+
 class PaymentRequestForm(forms.Form):
     year = forms.TypedChoiceField(label="Haushaltsjahr", coerce=int, choices=(),
                                   error_messages={"invalid_choice": "Bitte wählen Sie ein bewilligtes Haushaltsjahr."})
-    amount = EuroField(label="Betrag in €", positive=True, required=True,
+    amount = AmountField(label="Betrag in €", positive=True, required=True,
                        error_messages={"required": "Bitte geben Sie den Betrag an."})
     need_declared = forms.BooleanField(
         label="Ich erkläre, dass der Betrag binnen zwei Monaten nach der Auszahlung für fällige Zahlungen benötigt "
