@@ -226,3 +226,92 @@ def seed_demo() -> None:
                  costs=[("fees", "Lehrkräfte 600 UE × 40 €", "24000.00"),
                         ("childcare", "Kinderbetreuung 400 UE × 8 €", "3200.00")],
                  income={"requested_grant": "27200.00"})
+    _vielfaltszentrum_demo()
+    # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
+    transaction.on_commit(seed_payments_demo)
+
+
+@transaction.atomic
+def seed_payments_demo() -> None:
+    """Payments of the demo (applications/payments): requested, confirmed, ordered, paid and refused payments, a
+    quarterly tranche plan for a multi-year Vielfaltszentrum approval, an executed and an open payment run.
+
+    Demo shortcut: the approval notices are marked as sent three months ago, so they are final today."""
+    from applications.models import Notice, NoticeKind, Payment
+    from applications.payments import services as pay
+
+    if Payment.objects.filter(application__title__startswith="[Demo]").exists():
+        return
+    User = get_user_model()  # noqa: N806
+    sb, hh = User.objects.get(email="sachbearbeitung@demo.wir"), User.objects.get(email="haushalt@demo.wir")
+    giessen, frankfurt = User.objects.get(email="giessen@demo.wir"), User.objects.get(email="frankfurt@demo.wir")
+    admin_user = User.objects.get(email="admin@demo.wir")
+
+    app = Application.objects.get(title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2026–2027")
+    three_months_ago = timezone.now() - datetime.timedelta(days=92)
+    Notice.objects.filter(application__title__startswith="[Demo]", kind=NoticeKind.APPROVAL,
+                          sent_at__isnull=False).update(sent_at=three_months_ago)
+    pay.tranches_fall_due()
+
+    fm = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026")
+    ffm = Application.objects.get(title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026")
+
+    def request(application, user, amount):
+        return pay.payment_request(application=application, user=user, year=application.year,
+                                   amount=Decimal(amount), need_declared=True)
+
+    paid = request(fm, giessen, "12500.00")
+    pay.payment_confirm(payment=paid, user=sb)
+    pay.payment_order(payment=paid, user=hh)
+    executed = pay.run_create(user=hh, payment_ids=[paid.pk], execution_date=timezone.localdate() - datetime.timedelta(days=50))
+    pay.run_execute(run=executed, user=hh)
+    ordered = request(fm, giessen, "12500.00")
+    pay.payment_confirm(payment=ordered, user=sb)
+    pay.payment_order(payment=ordered, user=hh)
+    tranche = Payment.objects.filter(application=app, tranche_no=1, year=PAST_YEAR).first()
+    ordered_ids = [ordered.pk]
+    if tranche:
+        pay.payment_confirm(payment=tranche, user=sb)
+        pay.payment_order(payment=tranche, user=admin_user)
+        ordered_ids.append(tranche.pk)
+    pay.run_create(user=hh, payment_ids=ordered_ids)  # an open run: export SEPA/CSV, then mark executed
+    pay.payment_confirm(payment=request(fm, giessen, "5000.00"), user=sb)
+    request(ffm, frankfurt, "10000.00")
+    pay.payment_refuse(payment=request(fm, giessen, "2000.00"), user=sb,
+                       reason="Der Bedarf binnen zwei Monaten ist nicht dargelegt: die Stelle ist bis März "
+                              "bereits aus der ersten Auszahlung finanziert.")
+    request(fm, giessen, "3000.00")
+
+
+def _vielfaltszentrum_demo() -> None:
+    """A Vielfaltszentrum-like approval for two years (2026 and 2027), paid in quarterly tranches."""
+    from applications.payments import services as pay
+
+    User = get_user_model()  # noqa: N806
+    sb, bw = User.objects.get(email="sachbearbeitung@demo.wir"), User.objects.get(email="bewilligung@demo.wir")
+    giessen = User.objects.get(email="giessen@demo.wir")
+    giessen_org = Organisation.objects.get(entity__name="Landkreis Gießen")
+    # (booked in the multi-year line "WIR-Projekte": the seeded Koordination rules are one-year, 60,000 € caps)
+    app = _application(organisation=giessen_org, user=giessen, code="projekte", year=PAST_YEAR,
+                       title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2026–2027",
+                       purpose="WIR-Vielfaltszentrum: Koordination, Mitarbeitsstelle und Mikroprojekte.",
+                       details={"project_kind": "Vielfaltszentrum (Koordination, Mitarbeitsstelle, Mikroprojekte)"},
+                       costs=[("personnel", "WIR-Koordination, 1,0 VZÄ, E 11 TVöD", "72000.00")],
+                       income={"own_funds": "12000.00", "requested_grant": "60000.00"})
+    CostItem.objects.create(application=app, year=PAST_YEAR + 1, category="personnel",
+                            description="WIR-Koordination, 1,0 VZÄ, E 11 TVöD", amount=Decimal("72000.00"))
+    PlanYear.objects.create(application=app, year=PAST_YEAR + 1, own_funds=Decimal("12000.00"),
+                            requested_grant=Decimal("60000.00"))
+    services.plan_totals_refresh(application=app)
+    _attach_required(app, giessen)
+    services.application_submit(application=app, user=giessen, today=app.rule.deadline)
+    # The programme-year rules know one-year Koordination posts; the Vielfaltszentrum notice covers two years.
+    Application.objects.filter(pk=app.pk).update(period_end=datetime.date(PAST_YEAR + 1, 12, 31))
+    app.refresh_from_db()
+    services.application_start_review(application=app, user=sb)
+    services.application_recommend(application=app, user=sb, recommendation="approve")
+    for year in (PAST_YEAR, PAST_YEAR + 1):
+        pay.payment_plan_set(application=app, user=sb, year=year, mode="tranches", tranches=4)
+    services.application_decide(application=app, user=bw, action="approve", amount=Decimal("120000.00"),
+                                split={PAST_YEAR: Decimal("60000.00"), PAST_YEAR + 1: Decimal("60000.00")})
+
