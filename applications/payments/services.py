@@ -470,7 +470,7 @@ def payment_spent_report(*, payment: Payment, user) -> Payment:
         payment.spent_reported_at = timezone.now()
         payment.save(update_fields=["spent_reported_at"])
         event_record(application=application, user=user, action="payment_spent", amount=payment.amount,
-                     reason=f"Auszahlung vom {payment.paid_on:%d.%m.%Y}")
+                     reason=f"Auszahlung {payment.pk}" + (f" vom {payment.paid_on:%d.%m.%Y}" if payment.paid_on else ""))
         return payment
 
 

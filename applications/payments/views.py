@@ -72,6 +72,10 @@ def payment_spent(request, pk: int, payment_pk: int):
     if payment is None:
         raise Http404
     payment.application = application
+    if not services.may(request.user, "payment_spent", organisation_id=application.organisation_id):
+        return render(request, "portal/apply/forbidden.html",
+                      {"message": "Die Verwendung melden zeichnungsberechtigte Personen der Organisation."},
+                      status=403)
     try:
         services.payment_spent_report(payment=payment, user=request.user)
     except services.PaymentError as exc:
