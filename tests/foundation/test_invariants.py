@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_ledger_matches_approved_amounts_and_never_exceeds_allocations(demo):
     funded = Application.objects.filter(status__in=FUNDED)
-    assert funded.count() == 2
+    assert funded.count() == 3  # two 2026 decisions and the two-year Vielfaltszentrum (payments demo)
     for app in funded:
         assert committed_for_application(application_id=app.pk) == app.approved_amount
     totals = ledger_totals()
@@ -23,6 +23,18 @@ def test_ledger_matches_approved_amounts_and_never_exceeds_allocations(demo):
         assert totals[rule.pk]["committed"] <= rule.allocation
     approved_sum = funded.aggregate(s=Sum("approved_amount"))["s"]
     assert sum((t["committed"] for t in totals.values()), Decimal("0")) == approved_sum
+
+
+def test_paid_never_exceeds_committed_per_rule(seeded, django_capture_on_commit_callbacks):
+    """committed − released ≥ paid for every rule, with the demo's executed payment run in the ledger."""
+    from applications.demo import seed_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    totals = ledger_totals()
+    assert any(t["paid"] > 0 for t in totals.values())
+    for rule_id, t in totals.items():
+        assert t["committed"] >= t["paid"], rule_id
 
 
 def test_every_status_change_follows_the_workflow_table(demo):
