@@ -31,7 +31,7 @@ from applications.portal.forms import (
 )
 from applications.rules import Problem
 from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from, event_label
-from funding.models import AttachmentKind, LineRule
+from funding.models import AttachmentKind, LedgerEntry, LedgerKind, LineRule
 from wir_portal.urlutils import pk_url_maker
 
 ATTENTION_DAYS = 30
@@ -191,6 +191,18 @@ def dashboard(request):
                     "text": f"Die Antragsfrist für „{rule.line.name}“ endet am {rule.deadline:%d.%m.%Y} "
                             f"(in {days_left} Tagen).",
                 })
+
+    # Paid so far per funded application listed (the ledger's PAYMENT entries; one query, none without any).
+    funded_ids = [a.pk for a in applications if a.status in FUNDED]
+    paid_by_app = dict(
+        LedgerEntry.objects.filter(application_id__in=funded_ids, kind=LedgerKind.PAYMENT).order_by()
+        .values_list("application_id").annotate(total=Sum("amount"))
+    ) if funded_ids else {}
+    payments_url = pk_url_maker("portal:payments")
+    for app in applications:
+        if app.status in FUNDED:
+            app.paid = paid_by_app.get(app.pk, rules.ZERO)
+            app.payments_url = payments_url(app.pk)
 
     startable = {item["rule"].pk for item in lines if item["can_start"]}
     open_by_line = {rule.line_id: rule for rule in open_rules if rule.pk in startable}
