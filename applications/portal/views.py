@@ -12,7 +12,7 @@ from collections import OrderedDict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -144,8 +144,13 @@ def dashboard(request):
         recent = _dashboard_years(open_rules, today)
         # Older applications waiting for the applicant (changes requested) are listed too: they need attention.
         listed = own.filter(Q(rule__programme_year__year__in=recent) | Q(status=Status.CHANGES_REQUESTED))
+    paid_total = Subquery(
+        LedgerEntry.objects.filter(application_id=OuterRef("pk"), kind=LedgerKind.PAYMENT).order_by()
+        .values("application_id").annotate(total=Sum("amount")).values("total")
+    )
     applications = list(
         listed.select_related("rule__line", "rule__programme_year").only(*DASHBOARD_FIELDS)
+        .annotate(paid_total=paid_total)
         .order_by("-rule__programme_year__year", "rule__line__order", "-created_at")
     )
     if single_year is not None:
@@ -192,16 +197,10 @@ def dashboard(request):
                             f"(in {days_left} Tagen).",
                 })
 
-    # Paid so far per funded application listed (the ledger's PAYMENT entries; one query, none without any).
-    funded_ids = [a.pk for a in applications if a.status in FUNDED]
-    paid_by_app = dict(
-        LedgerEntry.objects.filter(application_id__in=funded_ids, kind=LedgerKind.PAYMENT).order_by()
-        .values_list("application_id").annotate(total=Sum("amount"))
-    ) if funded_ids else {}
     payments_url = pk_url_maker("portal:payments")
     for app in applications:
-        if app.status in FUNDED:
-            app.paid = paid_by_app.get(app.pk, rules.ZERO)
+        if app.status in FUNDED:  # paid so far: the ledger's PAYMENT entries (a subquery of the list's query)
+            app.paid = app.paid_total or rules.ZERO
             app.payments_url = payments_url(app.pk)
 
     startable = {item["rule"].pk for item in lines if item["can_start"]}
