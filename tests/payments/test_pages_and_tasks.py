@@ -227,3 +227,29 @@ def test_admin_refuse_and_run_files(funded, people, staffers, client_as):
     assert q.status == PaymentStatus.PAID
     assert q.ledger_entry is not None and funded.ledger.filter(kind="payment").count() == 1
     assert haus.get(f"/admin/applications/paymentrun/{q.run_id}/change/").status_code == 200
+
+
+def test_staff_payment_lists_query_count_fixed(funded, people, staffers, client_as, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_as(staffers["haushalt"])
+    services.payment_request(application=funded, user=people["signatory"], year=2027, amount=D("1.00"),
+                             need_declared=True)
+    urls = ["/admin/applications/payment/", "/admin/applications/payment/?status__exact=requested",
+            "/admin/applications/paymentrun/"]
+    for url in urls:
+        assert c.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as few:
+        for url in urls:
+            c.get(url)
+    for _ in range(30):
+        p = services.payment_request(application=funded, user=people["signatory"], year=2027, amount=D("1.00"),
+                                     need_declared=True)
+        services.payment_confirm(payment=p, user=staffers["sachbearbeitung"])
+        services.payment_order(payment=p, user=staffers["haushalt"])
+    services.run_create(user=staffers["haushalt"], payment_ids=Payment.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as many:
+        for url in urls:
+            assert c.get(url).status_code == 200
+    assert len(many) == len(few), (len(few), len(many))
