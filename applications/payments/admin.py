@@ -31,7 +31,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("id", "file_number", "organisation", "year", "amount", "status", "source", "requested_at",
+    list_display = ("id", "file_number", "organisation", "budget_year", "amount", "status", "source", "requested_at",
                     "confirmed_by_name", "ordered_by_name", "run", "spend_by", "spent_reported_at")
     list_filter = ("status", "source", OverdueFilter, "year")
     list_select_related = ("application__organisation", "run")
@@ -44,6 +44,10 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.display(description="Aktenzeichen", ordering="application__file_number")
     def file_number(self, obj):
         return obj.application.file_number
+
+    @admin.display(description="Haushaltsjahr", ordering="year")
+    def budget_year(self, obj):
+        return str(obj.year)  # not "2.026"
 
     @admin.display(description="Organisation")
     def organisation(self, obj):
@@ -218,7 +222,11 @@ class PaymentPlanForm(forms.ModelForm):
 @admin.register(PaymentPlan)
 class PaymentPlanAdmin(admin.ModelAdmin):
     form = PaymentPlanForm
-    list_display = ("application", "year", "mode", "tranches", "retention_released_at")
+    list_display = ("application", "budget_year", "mode", "tranches", "retention_released_at")
+
+    @admin.display(description="Haushaltsjahr", ordering="year")
+    def budget_year(self, obj):
+        return str(obj.year)
     list_select_related = ("application",)
     raw_id_fields = ("application",)
     list_filter = ("mode", "year")
