@@ -321,3 +321,59 @@ def seed_demo() -> None:
                  income={"requested_grant": "27200.00"})
 
     seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)
+    # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
+    transaction.on_commit(seed_payments_demo)
+
+
+@transaction.atomic
+def seed_payments_demo() -> None:
+    """Payments of the demo (applications/payments): requested, confirmed, ordered, paid and refused payments, a
+    quarterly tranche plan for the Vielfaltszentrum Gießen (2026, its enacted year), an executed and an open payment run.
+
+    Demo shortcut: the approval notices are marked as sent three months ago, so they are final today."""
+    from applications.models import Notice, NoticeKind, Payment
+    from applications.payments import services as pay
+
+    if Payment.objects.filter(application__title__startswith="[Demo]").exists():
+        return
+    User = get_user_model()  # noqa: N806
+    sb, hh = User.objects.get(email="sachbearbeitung@demo.wir"), User.objects.get(email="haushalt@demo.wir")
+    giessen, frankfurt = User.objects.get(email="giessen@demo.wir"), User.objects.get(email="frankfurt@demo.wir")
+    admin_user = User.objects.get(email="admin@demo.wir")
+
+    app = Application.objects.get(title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2026–2030")
+    pay.payment_plan_set(application=app, user=sb, year=PAST_YEAR, mode="tranches", tranches=4)  # quarterly
+    three_months_ago = timezone.now() - datetime.timedelta(days=92)
+    Notice.objects.filter(application__title__startswith="[Demo]", kind=NoticeKind.APPROVAL,
+                          sent_at__isnull=False).update(sent_at=three_months_ago)
+    pay.tranches_fall_due()
+
+    fm = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026")
+    ffm = Application.objects.get(title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026")
+
+    def request(application, user, amount):
+        return pay.payment_request(application=application, user=user, year=application.year,
+                                   amount=Decimal(amount), need_declared=True)
+
+    paid = request(fm, giessen, "12500.00")
+    pay.payment_confirm(payment=paid, user=sb)
+    pay.payment_order(payment=paid, user=hh)
+    executed = pay.run_create(user=hh, payment_ids=[paid.pk], execution_date=timezone.localdate() - datetime.timedelta(days=50))
+    pay.run_execute(run=executed, user=hh)
+    ordered = request(fm, giessen, "12500.00")
+    pay.payment_confirm(payment=ordered, user=sb)
+    pay.payment_order(payment=ordered, user=hh)
+    tranche = Payment.objects.filter(application=app, tranche_no=1, year=PAST_YEAR).first()
+    ordered_ids = [ordered.pk]
+    if tranche:
+        pay.payment_confirm(payment=tranche, user=sb)
+        pay.payment_order(payment=tranche, user=admin_user)
+        ordered_ids.append(tranche.pk)
+    pay.run_create(user=hh, payment_ids=ordered_ids)  # an open run: export SEPA/CSV, then mark executed
+    pay.payment_confirm(payment=request(fm, giessen, "5000.00"), user=sb)
+    request(ffm, frankfurt, "10000.00")
+    pay.payment_refuse(payment=request(fm, giessen, "2000.00"), user=sb,
+                       reason="Der Bedarf binnen zwei Monaten ist nicht dargelegt: die Stelle ist bis März "
+                              "bereits aus der ersten Auszahlung finanziert.")
+    request(fm, giessen, "3000.00")
+

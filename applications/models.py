@@ -537,10 +537,156 @@ class Notice(models.Model):
         return f"{self.get_kind_display()} {self.application}"
 
 
+
+# --- payments (applications/payments/) -------------------------------------------------------------------------
+
+class PaymentMode(models.TextChoices):
+    ON_REQUEST = "on_request", "Auf Anforderung (Mittelabruf)"
+    TRANCHES = "tranches", "In Raten (automatisch fällig)"
+
+
+class PaymentPlan(models.Model):
+    """How one year of an approval is paid out: on request (Mittelabruf) or in tranches that fall due by themselves
+    once the notice is final. Stated in the approval notice. Without a row a year is paid on request."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="payment_plans",
+                                    verbose_name="Antrag")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    mode = models.CharField("Auszahlungsweise", max_length=20, choices=PaymentMode.choices, default=PaymentMode.ON_REQUEST)
+    tranches = models.PositiveSmallIntegerField(
+        "Anzahl Raten", default=4, help_text="z. B. 4 = vierteljährlich (1.1., 1.4., 1.7., 1.10.); nur bei Raten",
+    )
+    retention_released_at = models.DateTimeField(
+        "Einbehalt freigegeben am", null=True, blank=True,
+        help_text="nach geprüftem Verwendungsnachweis; danach kann der Einbehalt abgerufen werden",
+    )
+    created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["application_id", "year"]
+        verbose_name = "Auszahlungsplan"
+        verbose_name_plural = "Auszahlungspläne"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "year"], name="paymentplan_unique_year"),
+            models.CheckConstraint(condition=Q(tranches__gte=1) & Q(tranches__lte=12), name="paymentplan_tranches_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.get_mode_display()}"
+
+
+class PaymentStatus(models.TextChoices):
+    REQUESTED = "requested", "Angefordert"
+    CONFIRMED = "confirmed", "Sachlich richtig"
+    ORDERED = "ordered", "Angeordnet"
+    PAID = "paid", "Ausgezahlt"
+    REFUSED = "refused", "Abgelehnt"
+
+
+class PaymentSource(models.TextChoices):
+    REQUEST = "request", "Mittelabruf"
+    TRANCHE = "tranche", "Rate"
+
+
+class PaymentRun(models.Model):
+    """A payment run (Zahllauf) of Haushalt: ordered payments exported as SEPA pain.001 and CSV, executed once."""
+
+    number = models.CharField("Zahllauf-Nr.", max_length=40, unique=True)
+    execution_date = models.DateField("Ausführungsdatum")
+    created_at = models.DateTimeField("Angelegt am", default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Angelegt von")
+    created_by_name = models.CharField("Angelegt von (Name)", max_length=200, blank=True)
+    total = models.DecimalField("Summe", max_digits=14, decimal_places=2, default=Decimal("0"))
+    count = models.PositiveIntegerField("Anzahl Zahlungen", default=0)
+    executed_at = models.DateTimeField("Ausgeführt am", null=True, blank=True)
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="Ausgeführt von")
+    executed_by_name = models.CharField("Ausgeführt von (Name)", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Zahllauf"
+        verbose_name_plural = "Zahlläufe"
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_executed(self) -> bool:
+        return self.executed_at is not None
+
+
+class Payment(models.Model):
+    """One payment of an approval's year: requested by the applicant (or a tranche fallen due), confirmed as
+    factually correct (Sachbearbeitung), ordered by a different person (Haushalt), paid in a run (a PAYMENT ledger
+    entry) — or refused with a reason the applicant sees."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments", verbose_name="Antrag")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    status = models.CharField("Status", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.REQUESTED)
+    source = models.CharField("Art", max_length=20, choices=PaymentSource.choices, default=PaymentSource.REQUEST)
+    tranche_no = models.PositiveSmallIntegerField("Rate Nr.", null=True, blank=True)
+    need_declared = models.BooleanField("Bedarf binnen zwei Monaten erklärt", default=False)
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    account_holder = models.CharField("Kontoinhaber", max_length=200, blank=True)
+    requested_at = models.DateTimeField("Angefordert am", default=timezone.now)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="Angefordert von")
+    requested_by_name = models.CharField("Angefordert von (Name)", max_length=200, blank=True)
+    confirmed_at = models.DateTimeField("Sachlich richtig am", null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="Sachlich richtig von")
+    confirmed_by_name = models.CharField("Sachlich richtig von (Name)", max_length=200, blank=True)
+    ordered_at = models.DateTimeField("Angeordnet am", null=True, blank=True)
+    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Angeordnet von")
+    ordered_by_name = models.CharField("Angeordnet von (Name)", max_length=200, blank=True)
+    refused_at = models.DateTimeField("Abgelehnt am", null=True, blank=True)
+    refused_by_name = models.CharField("Abgelehnt von (Name)", max_length=200, blank=True)
+    refusal_reason = models.TextField("Ablehnungsgrund", blank=True)
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
+                            verbose_name="Zahllauf")
+    ledger_entry = models.OneToOneField("funding.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="payment", verbose_name="Buchung")
+    paid_on = models.DateField("Ausgezahlt am", null=True, blank=True)
+    spend_by = models.DateField("Zu verwenden bis", null=True, blank=True)
+    spent_reported_at = models.DateTimeField("Verwendung gemeldet am", null=True, blank=True)
+    reminder_sent_at = models.DateTimeField("Erinnerung versandt am", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "Auszahlung"
+        verbose_name_plural = "Auszahlungen"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(fields=["application", "year", "tranche_no"], condition=Q(tranche_no__isnull=False),
+                                    name="payment_tranche_once"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-requested_at"], name="payment_status_requested"),
+            models.Index(fields=["application", "year", "status"], name="payment_app_year_status"),
+            models.Index(fields=["run", "id"], name="payment_run_id"),
+        ]
+        permissions = [
+            ("confirm_payment", "Auszahlungen sachlich richtig zeichnen (Sachbearbeitung)"),
+            ("order_payment", "Auszahlungen anordnen und Zahlläufe ausführen (Haushalt)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Auszahlung {self.pk} ({self.get_status_display()})"
+
+    @property
+    def end_to_end_id(self) -> str:
+        return f"WIR-AZ-{self.pk}"
+
+
 __all__ = [
     "Application", "Attachment", "CostCategory", "CostItem", "Event", "FileNumberCounter", "FinancingType",
     "InternalNote", "Invitation", "LegalText", "Membership", "Message", "Notice", "NoticeKind", "NoticeStatus",
-    "Organisation", "PlanYear", "Role",
+    "Organisation", "Payment", "PaymentMode", "PaymentPlan", "PaymentRun", "PaymentSource", "PaymentStatus",
+    "PlanYear", "Role",
 ]
 
 

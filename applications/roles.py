@@ -13,6 +13,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_attachment", "applications.view_event", "applications.view_notice",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
         "applications.view_organisationevent",
+        "applications.view_payment", "applications.confirm_payment", "applications.view_paymentplan",
+        "applications.add_paymentplan", "applications.change_paymentplan",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -35,6 +37,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_administrativecourt", "funding.change_administrativecourt",
         "funding.view_fundingperiod", "funding.add_fundingperiod", "funding.change_fundingperiod",
         "funding.view_baserate", "funding.add_baserate",
+        "applications.view_payment", "applications.order_payment", "applications.view_paymentrun",
+        "applications.view_paymentplan",
     ],
 }
 

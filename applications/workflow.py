@@ -109,6 +109,18 @@ EVENTS: dict[str, str] = {
     "notice_retry": "Bescheid erneut erstellt",
     "notice_resend": "Bescheid erneut per E-Mail versandt",
     "attachment_delete": "Anlage gelöscht",
+    # payments (applications/payments/)
+    "payment_request": "Mittelabruf eingegangen",
+    "payment_tranche_due": "Rate fällig geworden",
+    "payment_confirm": "Auszahlung sachlich richtig gezeichnet",
+    "payment_order": "Auszahlung angeordnet",
+    "payment_refuse": "Auszahlung abgelehnt",
+    "payment_run": "In Zahllauf aufgenommen",
+    "payment_paid": "Ausgezahlt",
+    "payment_spent": "Verwendung der Mittel gemeldet",
+    "payment_reminder": "Erinnerung: Mittel verwenden",
+    "payment_plan": "Auszahlungsplan festgelegt",
+    "payment_retention_release": "Einbehalt freigegeben",
 }
 
 

@@ -274,7 +274,7 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
             "cap_per_application", "cap_scope", "cap_per_post", "max_posts", "cap_per_course", "unit_rate", "max_units_per_course",
             "childcare_rate", "hourly_rate", "max_hours_coordinating", "max_hours_other", "flat_rate", "max_months",
         ]}),
-        ("Nebenbestimmungen", {"fields": ["conditions"]}),
+        ("Nebenbestimmungen", {"fields": ["conditions", "payment_retention_percent"]}),
     ]
 
     @admin.display(description="Förderbereich", ordering="line__order")

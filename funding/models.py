@@ -180,6 +180,11 @@ class LineRule(models.Model):
     required_attachments = models.JSONField("Pflichtanlagen", default=list, blank=True)
     one_per_organisation = models.BooleanField("Nur ein Antrag je Organisation und Jahr", default=False)
     conditions = models.TextField("Besondere Nebenbestimmungen dieses Förderbereichs", blank=True)
+    payment_retention_percent = models.DecimalField(
+        "Einbehalt bis zum Verwendungsnachweis in %", max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Anteil der Zuwendung je Jahr, der erst nach geprüftem Verwendungsnachweis ausgezahlt wird (z. B. 5)",
+    )
 
     class Meta:
         ordering = ["-programme_year__year", "line__order"]

@@ -54,6 +54,7 @@ APPLICATION_COLUMNS = [
     Column("Gesamtkosten (€)", "total_costs", "money"),
     Column("Beantragt (€)", "requested_amount", "money"),
     Column("Bewilligt (€)", "approved_amount", "money"),
+    Column("Ausgezahlt (€)", "paid_amount", "money"),
 ]
 
 LEDGER_COLUMNS = [
@@ -74,8 +75,15 @@ LEDGER_COLUMNS = [
 
 
 def _applications(filters: ReportFilters):
+    from django.db.models import OuterRef, Subquery, Sum
+
+    from funding.models import LedgerEntry
+
+    paid = (LedgerEntry.objects.filter(application_id=OuterRef("pk"), kind=LedgerKind.PAYMENT).order_by()
+            .values("application_id").annotate(total=Sum("amount")).values("total"))
     qs = filters.applications().annotate(
-        district_name=Coalesce(F("organisation__entity__name"), F("organisation__district__name"))
+        district_name=Coalesce(F("organisation__entity__name"), F("organisation__district__name")),
+        paid_amount=Subquery(paid),
     ).order_by("rule__programme_year__year", "rule__line__order", "id")
     return qs.values_list(*[c.field for c in APPLICATION_COLUMNS])
 

@@ -502,3 +502,43 @@ def filter_choices() -> FilterChoices:
 def ledger_committed_total(filters: ReportFilters) -> Decimal:
     """The ledger's committed sum under these filters (the reports' totals must equal it)."""
     return filters.ledger().aggregate(total=_committed())["total"]
+
+
+# --- Cash flow (payments) -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CashFlowRow:
+    year: int
+    month: int | None
+    count: int = 0
+    paid: Decimal = ZERO
+
+
+@dataclass
+class CashFlow:
+    months: list[CashFlowRow]
+    years: list[CashFlowRow]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.paid for r in self.years), ZERO)
+
+
+def cash_flow(filters: ReportFilters) -> CashFlow:
+    """Money paid out (PAYMENT ledger entries) per calendar month and year of the booking. The filters narrow by
+    programme year, line and region like the other pages. Two queries."""
+    from django.db.models.functions import ExtractMonth, ExtractYear
+
+    ledger = filters.ledger().filter(kind=LedgerKind.PAYMENT).order_by()
+    months = [
+        CashFlowRow(year=m["y"], month=m["m"], count=m["n"], paid=m["paid"])
+        for m in ledger.annotate(y=ExtractYear("created_at"), m=ExtractMonth("created_at"))
+        .values("y", "m").annotate(n=Count("id"), paid=_money_sum("amount")).order_by("y", "m")
+    ]
+    years = [
+        CashFlowRow(year=m["y"], month=None, count=m["n"], paid=m["paid"])
+        for m in ledger.annotate(y=ExtractYear("created_at")).values("y")
+        .annotate(n=Count("id"), paid=_money_sum("amount")).order_by("y")
+    ]
+    return CashFlow(months=months, years=years)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("verlauf/", views.trend, name="trend"),
     path("regionen/", views.regions, name="regions"),
+    path("auszahlungen/", views.cash_flow_page, name="cash_flow"),
     path("export/<slug:dataset>.<slug:fmt>", views.export, name="export"),
     path("pdf/", views.pdf_jobs, name="pdf_jobs"),
     path("pdf/neu/", views.pdf_create, name="pdf_create"),

@@ -30,6 +30,7 @@ from .selectors import (
     FUNDED,
     PENDING,
     ReportFilters,
+    cash_flow,
     filter_choices,
     programme_overview,
     programme_trend,
@@ -238,6 +239,17 @@ def regions(request):
     data, chart = figures.get_or_compute(("regions", filters), compute)
     return render(request, "reports/regions.html", _context(request, form, filters, choices, figures=figures,
                                                             regions=data, chart=chart))
+
+
+@require_GET
+@report_access
+def cash_flow_page(request):
+    """Payments per calendar month and year (the ledger's PAYMENT entries), with the report filters."""
+    figures = _figures()
+    form, filters, choices = _filters(request, with_year=False, figures=figures)
+    flow = figures.get_or_compute(("cash_flow", filters), lambda: cash_flow(filters))
+    return render(request, "reports/cash_flow.html", _context(request, form, filters, choices, figures=figures,
+                                                              flow=flow))
 
 
 @require_GET

@@ -342,6 +342,20 @@ WIR_BENCHMARK = envbool("WIR_BENCHMARK", False)
 if PRODUCTION and WIR_BENCHMARK:
     raise ImproperlyConfigured("WIR_BENCHMARK must not be on when WIR_PRODUCTION is on.")
 
+# Payments (applications/payments/): the paying account of the state treasury in the SEPA file (pain.001).
+# No invented account in production: the export refuses until WIR_PAYER_IBAN is set. Development and demo use
+# a documented example IBAN of the German SEPA test data (never a real account).
+WIR_PAYER_NAME = os.environ.get("WIR_PAYER_NAME", "Land Hessen - Regierungspraesidium Darmstadt")
+WIR_PAYER_IBAN = os.environ.get("WIR_PAYER_IBAN", "" if PRODUCTION else "DE02500105170137075030")
+WIR_PAYER_BIC = os.environ.get("WIR_PAYER_BIC", "")
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "payments-tranches-fall-due": {"task": "applications.payments.tasks.payments_tranches_fall_due",
+                                   "schedule": 60 * 60 * 6},
+    "payments-spend-reminders": {"task": "applications.payments.tasks.payments_spend_reminders",
+                                 "schedule": 60 * 60 * 24},
+}
+
 # --- Security -----------------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -125,11 +125,27 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
             context["court"] = court_for(org)
         except NoticeError:
             context["court"] = None
+    if kind == NoticeKind.APPROVAL:
+        context["payment_plan"] = _payment_plan(application)
     if kind == NoticeKind.AMENDMENT:
         original = application.notices.filter(kind=NoticeKind.APPROVAL).order_by("-created_at", "-id").first()
         context["original_date"] = original.context.get("date") if original else None
         context["original_number"] = original.number if original else ""
     return context
+
+
+def _payment_plan(application: Application) -> list[dict]:
+    """The payment plan per year (applications/payments): tranches with their dates; years without a row (or an
+    empty list) are paid on request (Mittelabruf)."""
+    from applications.models import PaymentMode, PaymentPlan
+    from applications.payments.services import tranche_due_dates
+
+    rows = []
+    for plan in PaymentPlan.objects.filter(application=application).order_by("year"):
+        dates = tranche_due_dates(year=plan.year, tranches=plan.tranches) if plan.mode == PaymentMode.TRANCHES else []
+        rows.append({"year": plan.year, "mode": plan.mode, "tranches": plan.tranches,
+                     "dates": [d.strftime("%d.%m.%Y") for d in dates]})
+    return rows
 
 
 def legal_versions_for(kind: str) -> dict[str, int]:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,14 +31,15 @@ from applications.portal.forms import (
 )
 from applications.rules import Problem
 from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from, event_label
-from funding.models import AttachmentKind, LineRule
+from funding.models import AttachmentKind, LedgerEntry, LedgerKind, LineRule
 from wir_portal.urlutils import pk_url_maker
 
 ATTENTION_DAYS = 30
 SESSION_PENDING = "wir_apply_pending"  # POST data of a just-created draft whose rule checks failed
 
 EVENT_REASON_SHOWN = {"request_changes", "partially_approve", "reject", "withdraw", "withdraw_for_applicant",
-                      "follow_up", "amend", "notice_sent", "notice_resend"}
+                      "follow_up", "amend", "notice_sent", "notice_resend", "payment_refuse", "payment_paid",
+                      "payment_tranche_due", "payment_plan"}
 STATUS_BADGE = {
     Status.DRAFT: "text-bg-secondary", Status.CHANGES_REQUESTED: "text-bg-warning",
     Status.APPROVED: "text-bg-success", Status.PARTIALLY_APPROVED: "text-bg-success",
@@ -140,8 +141,13 @@ def dashboard(request):
         recent = _dashboard_years(open_rules, today)
         # Older applications waiting for the applicant (changes requested) are listed too: they need attention.
         listed = own.filter(Q(rule__programme_year__year__in=recent) | Q(status=Status.CHANGES_REQUESTED))
+    paid_total = Subquery(
+        LedgerEntry.objects.filter(application_id=OuterRef("pk"), kind=LedgerKind.PAYMENT).order_by()
+        .values("application_id").annotate(total=Sum("amount")).values("total")
+    )
     applications = list(
         listed.select_related("rule__line", "rule__programme_year").only(*DASHBOARD_FIELDS)
+        .annotate(paid_total=paid_total)
         .order_by("-rule__programme_year__year", "rule__line__order", "-created_at")
     )
     if single_year is not None:
@@ -187,6 +193,12 @@ def dashboard(request):
                     "text": f"Die Antragsfrist für „{rule.line.name}“ endet am {rule.deadline:%d.%m.%Y} "
                             f"(in {days_left} Tagen).",
                 })
+
+    payments_url = pk_url_maker("portal:payments")
+    for app in applications:
+        if app.status in FUNDED:  # paid so far: the ledger's PAYMENT entries (a subquery of the list's query)
+            app.paid = app.paid_total or rules.ZERO
+            app.payments_url = payments_url(app.pk)
 
     startable = {item["rule"].pk for item in lines if item["can_start"]}
     open_by_line = {rule.line_id: rule for rule in open_rules if rule.pk in startable}
@@ -610,7 +622,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
     for event in events:
         event.label = event_label(event.action)
         event.show_reason = event.action in EVENT_REASON_SHOWN and bool(event.reason)
-        event.show_amount = event.action in ("approve", "partially_approve", "amend") and event.amount is not None
+        event.show_amount = (event.action in ("approve", "partially_approve", "amend") or event.action.startswith("payment_")) and event.amount is not None
     thread = list(Message.objects.filter(application=application).order_by("created_at", "id"))
     notices = list(Notice.objects.filter(application=application).exclude(pdf="")
                    .filter(status__in=[NoticeStatus.RENDERED, NoticeStatus.SENDING, NoticeStatus.SENT]))

@@ -153,7 +153,7 @@ def _rule_post_data(r: LineRule, **changes) -> dict:
         "allocation": str(r.allocation), "financing_type": r.financing_type, "funding_rate": "",
         "deadline": r.deadline.isoformat() if r.deadline else "", "eligible_kinds": r.eligible_kinds,
         "required_attachments": r.required_attachments, "one_per_organisation": "on" if r.one_per_organisation else "",
-        "conditions": r.conditions,
+        "conditions": r.conditions, "payment_retention_percent": str(r.payment_retention_percent),
     }
     for name in ("cap_per_application", "cap_per_post", "max_posts", "cap_per_course", "unit_rate",
                  "max_units_per_course", "childcare_rate", "hourly_rate", "max_hours_coordinating", "max_hours_other",

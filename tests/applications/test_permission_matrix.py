@@ -36,6 +36,8 @@ RESTRICTED = {
     "member-role": "post",
     "member-remove": "get",
     "invitation-revoke": "post",
+    "payments": "post",                # members see the payment page; only signatories request money
+    "payment_spent": "post",
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -55,6 +57,7 @@ KWARG_SOURCES = {
     "code": (lambda w, name: "lotsen", False),
     "token": (lambda w, name: w.invitation_token if name == "invitation-accept" else w.registration_token, False),
     "pk": (lambda w, name: w.pk_for(name), True),
+    "payment_pk": (lambda w, name: w.payment.pk, True),
 }
 
 
@@ -98,6 +101,15 @@ class World:
         self.notice.pdf.save("receipt.pdf", ContentFile(b"%PDF-1.7\n%matrix\n"), save=True)
         self.invitation, self.invitation_token = invitation_create(
             organisation=self.org, email="neu@matrix.wir", role=Role.MEMBER, user=self.owner)
+        from decimal import Decimal
+
+        from applications.models import Payment, PaymentStatus
+        from tests.payments.conftest import fund
+
+        self.funded = fund(application(organisation=self.org, user=self.owner, title="Bewilligt", grant="1000.00",
+                                       costs="2000.00"), {2027: Decimal("1000.00")})
+        self.payment = Payment.objects.create(application=self.funded, year=2027, amount=Decimal("100.00"),
+                                              status=PaymentStatus.PAID)
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -106,6 +118,8 @@ class World:
             return self.attachment.pk
         if name.startswith("notice"):
             return self.notice.pk
+        if name.startswith("payment"):
+            return self.funded.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 
     def url(self, name: str, kwarg_names: list[str]) -> str:

@@ -688,3 +688,49 @@ def scale_seed(*, applications: int, organisations: int, seed: int = 7, owner_ap
     bench owner's organisation) in one transaction. Requires the reference data (`manage.py seed`)."""
     return _Generator(applications=applications, organisations=organisations, seed=seed,
                       owner_applications=owner_applications, stdout=stdout).run()
+
+
+def scale_seed_payments(*, count: int, seed: int = 7, execution_date: datetime.date | None = None):
+    """Benchmark hook (applications/payments): `count` ordered payments in one new payment run, spread over funded
+    applications with money left (approved − paid − pending), bulk-inserted in one transaction. Returns the run."""
+    from django.db.models import Sum
+
+    from applications.models import Application, Payment, PaymentRun, PaymentSource, PaymentStatus
+    from applications.workflow import FUNDED
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    example_ibans = ["DE89370400440532013000", "DE02120300000000202051", "DE02500105170137075030"]
+    with transaction.atomic():
+        apps = list(Application.objects.filter(status__in=FUNDED).select_related("organisation", "rule__programme_year")
+                    .order_by("id")[: max(count, 1)])
+        if not apps:
+            raise ValueError("no funded applications: run seed_scale first")
+        pending = dict(Payment.objects.filter(status__in=[PaymentStatus.REQUESTED, PaymentStatus.CONFIRMED,
+                                                          PaymentStatus.ORDERED])
+                       .values_list("application_id").annotate(total=Sum("amount")))
+        paid = dict(LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT).values_list("application_id")
+                    .annotate(total=Sum("amount")))
+        run = PaymentRun.objects.create(number=f"WIR-ZL-BENCH-{now:%Y%m%d%H%M%S}",
+                                        execution_date=execution_date or timezone.localdate(), created_at=now,
+                                        created_by_name="Hanna Haushalt")
+        payments, total = [], Decimal("0.00")
+        for i in range(count):
+            app = apps[i % len(apps)]
+            room = (app.approved_amount or Decimal("0")) - paid.get(app.pk, Decimal("0")) - pending.get(app.pk, Decimal("0"))
+            amount = min(_m(Decimal(rng.randint(100, 5000)) / 100), room)
+            if amount <= 0:
+                continue
+            pending[app.pk] = pending.get(app.pk, Decimal("0")) + amount
+            total += amount
+            payments.append(Payment(
+                application=app, year=app.rule.programme_year.year, amount=amount, status=PaymentStatus.ORDERED,
+                source=PaymentSource.REQUEST, need_declared=True, run=run,
+                iban=app.organisation.iban or example_ibans[i % len(example_ibans)],
+                account_holder=app.organisation.name, requested_at=now, requested_by_name="Bench",
+                confirmed_at=now, confirmed_by_name="Sabine Sachbearbeitung", ordered_at=now,
+                ordered_by_name="Hanna Haushalt"))
+        Payment.objects.bulk_create(payments, batch_size=2000)
+        run.count, run.total = len(payments), total
+        run.save(update_fields=["count", "total"])
+        return run

@@ -21,8 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
         parser.add_argument("--owner-applications", type=int, default=200,
                             help=f"applications owned by {OWNER_EMAIL} (for the dashboard measurement)")
+        parser.add_argument("--payments", type=int, default=0,
+                            help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
 
-    def handle(self, *args, applications, organisations, seed, owner_applications, **options):
+    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -46,3 +48,8 @@ class Command(BaseCommand):
         self.stdout.write("  Zeiten: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
         self.stdout.write(f"  Zugänge (Passwort {BENCH_PASSWORD}): {OWNER_EMAIL}, {ADMIN_EMAIL}, {REVIEWER_EMAIL}, "
                           f"{APPROVER_EMAIL}")
+        if payments:
+            from wir_portal.bench.scale import scale_seed_payments
+
+            run = scale_seed_payments(count=payments, seed=seed)
+            self.stdout.write(f"  Zahllauf {run.number}: {run.count} angeordnete Auszahlungen, {run.total} €")
