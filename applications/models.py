@@ -51,12 +51,21 @@ class Organisation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Geprüft von"
     )
     created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+    # A change of the bank account once money was paid waits for a second person (four eyes): the new values
+    # are held here until someone else confirms them (applications.accounts.organisation_data).
+    pending_iban = models.CharField("Neue IBAN (wartet auf Bestätigung)", max_length=34, blank=True)
+    pending_account_holder = models.CharField("Neuer Kontoinhaber (wartet auf Bestätigung)", max_length=200,
+                                              blank=True)
+    pending_bank_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", verbose_name="Änderung beantragt von")
+    pending_bank_at = models.DateTimeField("Änderung beantragt am", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = "Organisation"
         verbose_name_plural = "Organisationen"
         indexes = [models.Index(fields=["name"])]
+        permissions = [("change_bank_details", "Bankverbindung und Art der Organisation ändern")]
 
     def __str__(self) -> str:
         return self.name
@@ -121,6 +130,11 @@ class OrganisationAction(models.TextChoices):
     JOINED = "joined", "Einladung angenommen"
     ROLE_CHANGED = "role_changed", "Rolle geändert"
     REMOVED = "removed", "Aus der Organisation entfernt"
+    DATA_CHANGED = "data_changed", "Stammdaten geändert"
+    KIND_CHANGED = "kind_changed", "Art der Organisation geändert"
+    BANK_CHANGED = "bank_changed", "Bankverbindung geändert"
+    BANK_CHANGE_REQUESTED = "bank_change_requested", "Änderung der Bankverbindung beantragt (Vier-Augen-Prinzip)"
+    BANK_CHANGE_DISCARDED = "bank_change_discarded", "Beantragte Änderung der Bankverbindung verworfen"
 
 
 class OrganisationEvent(models.Model):

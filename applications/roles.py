@@ -24,6 +24,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",
+        # bank account and kind of an organisation (not Sachbearbeitung; four eyes once payments exist)
+        "applications.view_organisation", "applications.change_organisation", "applications.change_bank_details",
         "funding.view_programmeyear", "funding.add_programmeyear", "funding.change_programmeyear",
         "funding.view_fundingline", "funding.add_fundingline", "funding.change_fundingline",
         "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from wir_portal.forms import AdminInputMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -84,7 +85,7 @@ class LineRuleInline(admin.TabularInline):
 
 
 @admin.register(ProgrammeYear)
-class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class ProgrammeYearAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = ProgrammeYearForm
     list_display = ["year", "volume_eur", "is_open", "budget_enacted"]
     list_filter = ["is_open", "budget_enacted"]
@@ -254,7 +255,7 @@ LIMIT_PREFIX = "limit_"
 
 
 @admin.register(LineRule)
-class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = LineRuleForm
     list_display = ["line_name", "programme_year", "allocation_eur", "authority_eur", "financing_type", "deadline",
                     "one_per_organisation"]

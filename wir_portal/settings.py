@@ -5,6 +5,7 @@ eagerly, e-mail is written as files under var/mail/, uploads and generated PDFs 
 var/media/, and a secret key is generated once into var/. Every variable is listed in .env.example.
 """
 
+import ipaddress
 import os
 import re
 import secrets
@@ -90,6 +91,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Applications -------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # runserver without Django's static handler: whitenoise serves static/ in development as in production
+    # (Django's handler answered 500 to /static/../var/).
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -126,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wir_portal.middleware.HostileInputMiddleware",  # NUL bytes, impossible date parts: message, never 500
     "applications.accounts.mfa.middleware.SecondFactorMiddleware",  # staff: nothing without a verified factor
 ]
 
@@ -196,6 +201,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# One form of the login name (stripped, lower case) for the lockout and the login; the client address behind the
+# reverse proxy from wir_portal.clientip (X-Forwarded-For only from the trusted proxies below).
+AXES_USERNAME_CALLABLE = "applications.accounts.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "wir_portal.clientip.client_ip"
+# Reverse proxies whose X-Forwarded-For is trusted for the client address (rate limits, lockout): networks or
+# addresses, and/or the number of proxies in front of the app. Neither set: REMOTE_ADDR is the client.
+WIR_TRUSTED_PROXIES = envlist("WIR_TRUSTED_PROXIES", [])
+WIR_TRUSTED_PROXY_COUNT = envint("WIR_TRUSTED_PROXY_COUNT", 0)
+for _proxy in WIR_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WIR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
+from applications.accounts.auth import AdminLoginForm, LoginForm
 from applications.accounts.views import ThrottledPasswordResetView
 
 from . import views
@@ -10,6 +12,7 @@ from . import views
 admin.site.site_header = "WIR-Portal – Verwaltung"
 admin.site.site_title = "WIR-Portal"
 admin.site.index_title = "Landesprogramm WIR – Sachbearbeitung, Bewilligung, Haushalt"
+admin.site.login_form = AdminLoginForm  # login name normalised before the lockout counts it (issue 16)
 
 pages = (
     [
@@ -24,6 +27,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     # password reset with a rate limit (applications.accounts.views); the other auth views are Django's own
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -22,6 +22,7 @@ from applications.accounts.forms import (
 )
 from applications.models import Invitation, Membership, OrganisationEvent, Role
 from applications.selectors import membership_for
+from wir_portal.clientip import client_ip
 
 
 def _admin_membership(request, org_id: int) -> Membership:
@@ -246,4 +247,5 @@ class ThrottledPasswordResetView(PasswordResetView):
 
 
 def request_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The real client address (X-Forwarded-For only from a trusted proxy: wir_portal.clientip)."""
+    return client_ip(request)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0010_budget_attachment_kinds'),
+        ('applications', '0011_merge_budget_sec'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

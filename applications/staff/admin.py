@@ -29,12 +29,15 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from applications import rules, services
+from applications.accounts import organisation_data
+from applications.accounts.services import AccountError
 from applications.models import Application, Membership, Organisation, OrganisationAction, OrganisationEvent
 from applications.selectors import actors_for
 from applications.staff.forms import DECISIONS, BulkApproveForm, decisions_for
 from applications.workflow import PENDING, Actor, Status, TransitionError, event_label
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
+from wir_portal.forms import AdminInputMixin
 from wir_portal.money import format_eur
 from wir_portal.urlutils import pk_url_parts
 
@@ -89,22 +92,75 @@ class OrganisationEventInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ["name", "is_verified_display", "kind", "regierungsbezirk", "district"]
     list_filter = ["kind", "regierungsbezirk", VerifiedFilter]
     list_select_related = ["district"]
     search_fields = ["name", "email", "register_number"]
     show_full_result_count = False
-    readonly_fields = ["verified_at", "verified_by", "created_at"]
+    readonly_fields = ["verified_at", "verified_by", "created_at", "pending_bank_display"]
     raw_id_fields = ["entity"]
     inlines = [MembershipInline, OrganisationEventInline]
-    actions = ["verify"]
+    actions = ["verify", "bank_change_confirm", "bank_change_discard"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "district", "entity", "regierungsbezirk", "inhabitants"]}),
         ("Kontakt", {"fields": ["street", "postcode", "city", "email", "phone"]}),
-        ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder"]}),
+        ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder",
+                                                            "pending_bank_display"]}),
         ("Prüfung", {"fields": ["verified_at", "verified_by", "created_at"]}),
     ]
+
+    # -- bank account and kind: Haushalt/superusers only, every change in the audit trail, four eyes after payments
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not organisation_data.may_change_bank_details(request.user):
+            fields += list(organisation_data.GUARDED_FIELDS)
+        return fields
+
+    @admin.display(description="Ausstehende Änderung der Bankverbindung")
+    def pending_bank_display(self, obj):
+        if obj is None or obj.pending_bank_at is None:
+            return "–"
+        by = obj.pending_bank_by.get_full_name() or obj.pending_bank_by.email if obj.pending_bank_by else "–"
+        return (f"{obj.pending_iban} ({obj.pending_account_holder or 'ohne Kontoinhaber'}), eingetragen von {by} "
+                f"am {timezone.localtime(obj.pending_bank_at):%d.%m.%Y %H:%M} – wartet auf Bestätigung durch eine "
+                "zweite Person")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        try:
+            note = organisation_data.organisation_staff_save(organisation=obj, changed=form.changed_data,
+                                                              user=request.user)
+        except AccountError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        if note:
+            self.message_user(request, note, messages.WARNING)
+
+    def has_bank_permission(self, request, obj=None):
+        return organisation_data.may_change_bank_details(request.user)
+
+    @admin.action(description="Ausstehende Bankverbindung bestätigen (Vier-Augen-Prinzip)", permissions=["bank"])
+    def bank_change_confirm(self, request, queryset):
+        self._bank_action(request, queryset, organisation_data.organisation_bank_change_confirm,
+                          "Neue Bankverbindung bestätigt und gültig")
+
+    @admin.action(description="Ausstehende Bankverbindung verwerfen", permissions=["bank"])
+    def bank_change_discard(self, request, queryset):
+        self._bank_action(request, queryset, organisation_data.organisation_bank_change_discard,
+                          "Ausstehende Bankverbindung verworfen")
+
+    def _bank_action(self, request, queryset, service, done_text):
+        done = []
+        for org in queryset:
+            try:
+                service(organisation=org, user=request.user)
+                done.append(org.name)
+            except AccountError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        if done:
+            self.message_user(request, f"{done_text}: {', '.join(done)}.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
         """Memberships edited by staff here enter the organisation's audit trail like those changed in the portal."""
@@ -448,6 +504,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         ]
 
     def _application(self, request, object_id) -> Application:
+        if not re.fullmatch(r"[0-9]{1,18}", str(object_id)):
+            raise Http404("Diesen Antrag gibt es nicht.")  # /abc/change/ is not an id: 404, not 500
         app = get_object_or_404(
             self.get_queryset(request).select_related("organisation__district", "rule__line", "rule__programme_year"),
             pk=object_id,

@@ -140,7 +140,8 @@ def test_haushalt_edits_allocations_but_sees_no_decisions(client_for, make_app):
     c = client_for("haushalt")
     index = c.get(reverse("admin:index")).content.decode()
     assert reverse("admin:funding_linerule_changelist") in index
-    assert reverse("admin:applications_organisation_changelist") not in index
+    # Haushalt keeps the organisations' bank accounts (issue 16: not Sachbearbeitung; four eyes after payments)
+    assert reverse("admin:applications_organisation_changelist") in index
     html = c.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
     assert "/aktion/" not in html
 
