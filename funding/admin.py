@@ -6,6 +6,7 @@ checks again under a row lock, and a BudgetError raised there (a concurrent edit
 """
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +22,7 @@ from wir_portal.forms import AdminInputMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .admin_labels import LabelledListEditableMixin
 from .figures_cache import FiguresCache
 from .linetypes import line_type
 from .models import (
@@ -179,7 +181,7 @@ def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
 # --- Funding lines and their yearly rules ------------------------------------------------------------------------
 
 @admin.register(FundingLine)
-class FundingLineAdmin(admin.ModelAdmin):
+class FundingLineAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["name", "code", "short", "order", "multi_year"]
     list_editable = ["order"]
     list_filter = ["multi_year"]
@@ -287,15 +289,32 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
 
     def get_readonly_fields(self, request, obj=None):
         # Once a rule exists, its year and line are its identity (applications and bookings point at it).
-        return ["programme_year", "line"] if obj is not None else []
+        return ["programme_year", "line", "limits_display"] if obj is not None else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         specs = line_type(obj.line.code).limits if obj is not None else ()
         if specs:
+            # Editors get one form field per part-cap; viewers one read-only line with German labels (the form's
+            # extra fields would show as "Limit micro project: None").
+            fields = ([LIMIT_PREFIX + s.key for s in specs] if self.has_change_permission(request, obj)
+                      else ["limits_display"])
             fieldsets = [*fieldsets[:3], ("Teilhöchstbeträge und Grenzen dieses Förderbereichs je Jahr",
-                                          {"fields": [LIMIT_PREFIX + s.key for s in specs]}), *fieldsets[3:]]
+                                          {"fields": fields}), *fieldsets[3:]]
         return fieldsets
+
+    @admin.display(description="Teilhöchstbeträge und Grenzen")
+    def limits_display(self, obj):
+        values = obj.limits or {}
+        parts = []
+        for spec in line_type(obj.line.code).limits:
+            value = values.get(spec.key)
+            if value in (None, ""):
+                shown = "nicht festgelegt"
+            else:
+                shown = format_eur(Decimal(value)) if spec.unit == "eur" else str(value)
+            parts.append(f"{spec.label}: {shown}")
+        return "; ".join(parts) or "–"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The part-cap fields are the form's own (added per line in LineRuleForm.__init__), not model fields.

@@ -87,7 +87,9 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Base of the links in e-mails. Unset, it follows the port `make run` serves on (PORT, default 8000).
+PORT = envint("PORT", 8000)
+SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- Applications -------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -242,6 +244,7 @@ if USE_S3:
         "OPTIONS": {
             "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
@@ -360,6 +363,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Behind the reverse proxy (compose: Caddy at a fixed address): only requests from these addresses may set
+# X-Forwarded-Proto/-For (wir_portal.proxy). Empty: no proxy headers are interpreted except, in production, the
+# historic X-Forwarded-Proto (the proxy must then be the only way to reach the web containers).
+WIR_TRUSTED_PROXIES = envlist("WIR_TRUSTED_PROXIES", [])
+if WIR_TRUSTED_PROXIES:
+    from ipaddress import ip_network
+
+    for _proxy in WIR_TRUSTED_PROXIES:
+        try:
+            ip_network(_proxy, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"WIR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
+    MIDDLEWARE.insert(0, "wir_portal.proxy.TrustedProxyMiddleware")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

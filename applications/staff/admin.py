@@ -10,14 +10,16 @@ import re
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags import admin_list as admin_list_tags
 from django.contrib.admin.templatetags.admin_list import ResultList, result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as admin_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -35,6 +37,7 @@ from applications.models import Application, Membership, Organisation, Organisat
 from applications.selectors import actors_for
 from applications.staff.forms import DECISIONS, BulkApproveForm, decisions_for
 from applications.workflow import PENDING, Actor, Status, TransitionError, event_label
+from funding.admin_labels import LabelledTabularInline
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
 from wir_portal.forms import AdminInputMixin
@@ -62,8 +65,36 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipFormSet(BaseInlineFormSet):
+    """Staff may not remove or demote an organisation's last administration or last signatory here either."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.instance.pk:
+            return
+        from applications.accounts.services import membership_loss_problems
+
+        removed, roles, added = set(), {}, []
+        for form in self.initial_forms:
+            if not hasattr(form, "cleaned_data") or form.instance.pk is None:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                removed.add(form.instance.pk)
+            elif form.cleaned_data.get("role"):
+                roles[form.instance.pk] = form.cleaned_data["role"]
+        for form in self.extra_forms:  # people added in the same save count as remaining
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("user") and data.get("role") and not data.get("DELETE"):
+                added.append(data["role"])
+        problems = membership_loss_problems(organisation_ids=[self.instance.pk], removed=removed, roles=roles,
+                                            added=added)
+        if problems:
+            raise ValidationError(problems)
+
+
+class MembershipInline(LabelledTabularInline):
     model = Membership
+    formset = MembershipFormSet
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
     raw_id_fields = ["user"]
@@ -214,6 +245,40 @@ class OrganisationAdmin(AdminInputMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    # -- verification from the organisation's own page (not only the list action) --
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("<int:object_id>/pruefen/", self.admin_site.admin_view(self.verify_view),
+                     name="{}_{}_verify".format(*info)), *super().get_urls()]
+
+    def verify_view(self, request, object_id):
+        """POST only: verify this organisation (organisation_verify), back to its page with a message."""
+        from applications.accounts.services import AccountError, organisation_verify
+
+        organisation = get_object_or_404(Organisation, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:applications_organisation_change", args=[organisation.pk]))
+        if not self.has_change_permission(request, organisation):
+            raise PermissionDenied
+        if organisation.verified_at is not None:
+            self.message_user(request, f"„{organisation.name}“ war bereits geprüft.", messages.INFO)
+        else:
+            try:
+                organisation_verify(organisation=organisation, user=request.user)
+            except AccountError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"„{organisation.name}“ ist geprüft und freigeschaltet.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:applications_organisation_change", args=[organisation.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}),
+                         "can_verify": obj is not None and obj.verified_at is None
+                         and self.has_change_permission(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # --- Applications: the work queue -----------------------------------------------------------------------------------
@@ -590,7 +655,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             "messages_list": list(app.messages.all()),
             "notes": list(app.internal_notes.all()),
             "notices": list(app.notices.all()),
-            "decisions": decisions_for(app, actors),
+            "decisions": [d for d in decisions_for(app, actors)
+                          if not services.four_eyes_refuses(application=app, user=request.user, action=d.action)],
             "budget": figures,
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
             "preview_available": app.status in PENDING and notice_preview_function() is not None,
@@ -621,6 +687,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, decision.success, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
+        elif request.method == "GET" and services.four_eyes_refuses(application=app, user=request.user,
+                                                                     action=action):
+            self.message_user(request, "Vier-Augen-Prinzip: Sie haben das Votum abgegeben und können diesen Antrag "
+                                       "nicht selbst bewilligen.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
         elif request.method == "GET" and decision not in decisions_for(app, actors):
             self.message_user(
                 request, f"„{decision.label}“ ist im Status „{Status(app.status).label}“ nicht möglich.", messages.ERROR
@@ -731,6 +802,17 @@ def _detail_display(value, kind: str) -> str:
         pass
     return str(value)
 
+
+# Django's boolean icons say alt="True"/"False"/"None" (English, read aloud by screen readers): German instead.
+def _boolean_icon(field_val):
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    icon, label = {True: ("yes", "Ja"), False: ("no", "Nein"), None: ("unknown", "Unbekannt")}[field_val]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), label)
+
+
+admin_list_tags._boolean_icon = _boolean_icon  # used by changelists and read-only fields
 
 RECOMMENDATION_LABELS = {"approve": "Bewilligung", "partial": "Teilbewilligung", "reject": "Ablehnung"}
 

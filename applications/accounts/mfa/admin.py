@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from applications.accounts.admin import WirUserAdmin
 from applications.models import FactorEvent
 
 from . import services
@@ -34,7 +35,9 @@ for _model in (TOTPDevice, StaticDevice):
         pass
 
 
-class SecondFactorUserAdmin(UserAdmin):
+class SecondFactorUserAdmin(WirUserAdmin):
+    """The user admin: deletion rules of accounts/admin.py plus the second factor."""
+
     list_display = (*UserAdmin.list_display, "second_factor")
 
     def get_queryset(self, request):
