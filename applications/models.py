@@ -249,6 +249,10 @@ class Application(models.Model):
             models.Index(fields=["status", "submitted_at"]),
             # The admin changelist's ordering (-submitted_at, -id) read straight off an index, no sort (h7).
             models.Index(fields=["-submitted_at", "-id"], name="application_submitted_desc"),
+            # The queue sorted by "Beantragt" / "Bewilligt": the column, then the queue's own order (the admin
+            # appends -submitted_at, -id), read off one index backwards, no sort of 91k rows.
+            models.Index(fields=["requested_amount", "submitted_at", "id"], name="application_requested_order"),
+            models.Index(fields=["approved_amount", "submitted_at", "id"], name="application_approved_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(requested_amount__gte=0), name="application_requested_nonneg"),
@@ -520,6 +524,14 @@ class Notice(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "Bescheid"
         verbose_name_plural = "Bescheide"
+        indexes = [
+            # The outbox changelist's order read off one index (154k notices at scale), and its search by number.
+            models.Index(fields=["-created_at", "-id"], name="notice_created_desc"),
+            models.Index(fields=["number"], name="notice_number"),
+            # The outbox sorted by status or by sending date (the columns it may be sorted by), then its own order.
+            models.Index(fields=["status", "created_at", "id"], name="notice_status_order"),
+            models.Index(fields=["sent_at", "created_at", "id"], name="notice_sent_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.application}"

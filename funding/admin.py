@@ -23,6 +23,7 @@ from wir_portal.money import format_eur
 
 from . import selectors, services
 from .admin_labels import LabelledListEditableMixin
+from .admin_paging import HonestPaginator, LeanChangeList
 from .figures_cache import FiguresCache
 from .linetypes import line_type
 from .models import (
@@ -368,14 +369,22 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "rule", "application", "kind", "amount_eur", "created_by_name", "reason"]
     list_filter = ["kind", "rule__programme_year", "rule__line"]
     list_select_related = ["rule__line", "rule__programme_year", "application"]
+    # The rows read the rule's line and year and the application's file number only (not its texts and JSON).
+    list_only = ["created_at", "kind", "amount", "created_by_name", "reason", "rule__line__name",
+                 "rule__programme_year__year", "application__file_number", "application__title"]
     search_fields = ["application__file_number"]
     show_full_result_count = False
+    paginator = HonestPaginator
+    list_per_page = 50
     fields = ["created_at", "rule", "application", "kind", "amount", "reason", "created_by_name"]
     readonly_fields = fields
 
     @admin.display(description="Betrag", ordering="amount")
     def amount_eur(self, obj):
         return format_eur(obj.amount)
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().upper()

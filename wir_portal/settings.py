@@ -151,7 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "applications.accounts.context_processors.current_organisation",
             ],
-            "builtins": ["wir_portal.templatetags.money"],
+            "builtins": ["wir_portal.templatetags.money", "wir_portal.templatetags.fastforms"],
         },
     },
 ]
@@ -177,7 +177,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -----------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "wir_portal.hashers.BoundedArgon2PasswordHasher",  # Django's Argon2id, at most N hashes at once per process
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if envbool("WIR_FAST_PASSWORD_HASHER", False):  # tests only: argon2 costs ~50 ms per login
