@@ -33,6 +33,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",
         "funding.view_ledgerentry", "funding.view_district", "funding.change_district",
         "funding.view_administrativecourt", "funding.change_administrativecourt",
+        "funding.view_fundingperiod", "funding.add_fundingperiod", "funding.change_fundingperiod",
+        "funding.view_baserate", "funding.add_baserate",
     ],
 }
 

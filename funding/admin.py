@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import AdminInputMixin
+from wir_portal.forms import AdminInputMixin, MoneyField
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -29,9 +29,11 @@ from .linetypes import line_type
 from .models import (
     AdministrativeCourt,
     AttachmentKind,
+    BaseRate,
     CapScope,
     District,
     FundingLine,
+    FundingPeriod,
     LedgerEntry,
     LineRule,
     OrganisationKind,
@@ -218,8 +220,7 @@ class LineRuleForm(forms.ModelForm):
         for spec in self.limit_specs:
             value = (self.instance.limits or {}).get(spec.key)
             if spec.unit == "eur":
-                field = forms.DecimalField(label=f"{spec.label} (€)", required=False, min_value=0, max_digits=12,
-                                           decimal_places=2, localize=True)
+                field = MoneyField(label=f"{spec.label} (€)", required=False)
             else:
                 field = forms.IntegerField(label=spec.label, required=False, min_value=0, max_value=10_000_000)
             field.initial = value
@@ -331,6 +332,14 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
         return False
 
 
+@admin.register(FundingPeriod)
+class FundingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_year", "last_year"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rules point at it (PROTECT)
+
+
 # --- Districts and courts -----------------------------------------------------------------------------------------
 
 @admin.register(AdministrativeCourt)
@@ -402,3 +411,36 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+class BaseRateForm(forms.ModelForm):
+    class Meta:
+        model = BaseRate
+        fields = ["valid_from", "rate", "source"]
+
+    def clean_valid_from(self):
+        day = self.cleaned_data["valid_from"]
+        if (day.month, day.day) not in ((1, 1), (7, 1)):
+            raise forms.ValidationError("Der Basiszinssatz ändert sich nur zum 1. Januar und zum 1. Juli (§ 247 Abs. 1 BGB).")
+        return day
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and not (Decimal("-10") <= rate <= Decimal("20")):
+            raise forms.ValidationError("Bitte prüfen Sie den Wert: erwartet wird ein Prozentsatz wie 1,27 oder -0,88.")
+        return rate
+
+
+@admin.register(BaseRate)
+class BaseRateAdmin(admin.ModelAdmin):
+    """Haushalt enters the next half-year's published value; published values are never edited or deleted."""
+
+    form = BaseRateForm
+    list_display = ["valid_from", "rate", "source"]
+    date_hierarchy = None
+    ordering = ["-valid_from"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
