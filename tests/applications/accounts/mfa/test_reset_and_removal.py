@@ -173,4 +173,4 @@ def test_user_list_shows_who_has_a_factor_at_constant_cost(client, superuser, se
         page = client.get(url)
     assert len(many) == len(few)
     html = page.content.decode()
-    assert html.count('alt="True"') >= 9  # eight new users and the superuser's own test device
+    assert html.count('icon-yes.svg') >= 9  # eight new users and the superuser's own test device
