@@ -43,7 +43,7 @@ def test_german_decimal_comma_accepted(funded, people, client_as):
 
 
 @pytest.mark.parametrize("amount,message", [
-    ("0", "größer als 0"), ("-5", "nicht negativ"), ("12,345", "zwei Nachkommastellen"),
+    ("0", "größer als 0"), ("-5", "nicht negativ"), ("12,345", "mehrdeutig"), ("1,234", "mehrdeutig"), ("12,3456", "Nachkommastellen"),
     ("30.000,01", "höchstens 30.000,00 €"), ("abc", "Betrag in Euro"), ("", "Bitte geben Sie den Betrag an"),
 ])
 def test_bad_amount_message_at_the_field_input_kept(funded, people, client_as, amount, message):
