@@ -101,7 +101,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, OrganisationEventInline]
     actions = ["verify"]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "district", "entity", "regierungsbezirk", "inhabitants"]}),
+        (None, {"fields": ["name", "kind", "legal_form", "district", "entity", "regierungsbezirk", "inhabitants"]}),
         ("Kontakt", {"fields": ["street", "postcode", "city", "email", "phone"]}),
         ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder"]}),
         ("Prüfung", {"fields": ["verified_at", "verified_by", "created_at"]}),
@@ -514,10 +514,17 @@ class ApplicationAdmin(admin.ModelAdmin):
         can_budget = request.user.has_perm("applications.view_budget")
         figures = budget_figures(rule=app.rule) if can_budget else None
         opts = self.opts
+        from .decision_rules import notice_final_on, notice_received_on
+
+        notices = list(app.notices.all())
+        for n in notices:
+            n.received_on, n.final_on = notice_received_on(n), notice_final_on(n)
         return {
             "opts": opts,
             "original": app,
             "application": app,
+            "amendments": list(app.amendment_requests.all()),
+            "declarations": _declarations_display(app.declarations),
             "has_view_permission": True,
             "app_label": opts.app_label,
             "status_label": status_labels.get(app.status, app.status),
@@ -532,7 +539,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             "events": events,
             "messages_list": list(app.messages.all()),
             "notes": list(app.internal_notes.all()),
-            "notices": list(app.notices.all()),
+            "notices": notices,
             "decisions": decisions_for(app, actors),
             "budget": figures,
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
@@ -570,8 +577,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(change_url)
         figures = None
-        if action in ("approve", "partially_approve", "amend"):
+        if action in ("approve", "partially_approve", "amendment_decide"):
             figures = budget_figures(rule=app.rule)
+        from .forms_admin import open_amendment
+
+        amendment = open_amendment(app) if action.startswith("amendment_") else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -587,6 +597,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
             "four_eyes_threshold": services.four_eyes_threshold(),
             "status_label": Status(app.status).label,
+            "amendment": amendment,
+            "amendment_rows": _amendment_rows(app, amendment) if amendment else [],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/applications/application/decision.html", context)
@@ -659,6 +671,42 @@ class ApplicationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/applications/application/bulk_approve.html", context)
 
 
+def _amendment_rows(app: Application, amendment) -> list[tuple[str, str, str]]:
+    """What an Änderungsantrag changes, as (what, before, requested) for the decision page."""
+    rows = []
+    if amendment.new_period_end:
+        rows.append(("Ende des Bewilligungszeitraums", f"{app.period_end:%d.%m.%Y}" if app.period_end else "–",
+                     f"{amendment.new_period_end:%d.%m.%Y}"))
+    items = {str(i.pk): i for i in app.cost_items.all()}
+    for pk, amount in amendment.cost_amounts.items():
+        item = items.get(pk)
+        if item is not None:
+            before = item.approved_amount if item.approved_amount is not None else item.amount
+            rows.append((f"{item.year} {item.description}", format_eur(before), format_eur(Decimal(amount))))
+    plan = {str(p.year): p for p in app.plan_years.all()}
+    for year, amount in amendment.year_amounts.items():
+        p = plan.get(year)
+        rows.append((f"Zuwendung {year}", format_eur(p.approved_grant or 0) if p else "–", format_eur(Decimal(amount))))
+    rows.append(("Zuwendung insgesamt", format_eur(amendment.previous_amount), format_eur(amendment.new_amount)))
+    return rows
+
+
+def _declarations_display(declarations: dict) -> list[str]:
+    from .decision_rules import OTHER_FUNDING_CHOICES, VAT_CHOICES
+
+    if not declarations:
+        return []
+    lines = list(declarations.get("statements") or [])
+    lines.append(dict(VAT_CHOICES).get(declarations.get("vat"), ""))
+    other = dict(OTHER_FUNDING_CHOICES).get(declarations.get("other_funding"), "")
+    if declarations.get("other_funding_details"):
+        other += f": {declarations['other_funding_details']}"
+    lines.append(other)
+    lines.append(f"Erklärt von {declarations.get('declared_by', '')} am "
+                 f"{str(declarations.get('declared_at', ''))[:10]}")
+    return [line for line in lines if line]
+
+
 def _detail_display(value, kind: str) -> str:
     """A line-specific value as staff read it: dates 22.11.2026, decimals with a comma, money as euros."""
     if value in (None, ""):
@@ -683,6 +731,10 @@ EVENT_LABELS = {
     "budget_release": "Mittelfreigabe", "amend": "Änderungsbescheid", "message": "Nachricht",
     "notice_sent": "Bescheid versandt", "notice_retry": "Bescheid erneut erstellt", "notice_resend": "Bescheid erneut versandt",
     "attachment_delete": "Anlage gelöscht", "follow_up": "Folgeantrag",
+    "amendment_request": "Änderungsantrag gestellt", "amendment_recommend": "Votum zum Änderungsantrag",
+    "amendment_reject": "Änderungsantrag abgelehnt", "early_start_request": "Vorzeitiger Beginn beantragt",
+    "early_start_consent": "Vorzeitigem Beginn zugestimmt", "early_start_refuse": "Vorzeitiger Beginn nicht zugelassen",
+    "remedy_waiver": "Rechtsbehelfsverzicht",
 }
 RECOMMENDATION_LABELS = {"approve": "Bewilligung", "partial": "Teilbewilligung", "reject": "Ablehnung"}
 

@@ -536,6 +536,10 @@ class Notice(models.Model):
         "In Arbeit seit", null=True, blank=True,
         help_text="Zeitpunkt, zu dem ein Worker den Bescheid übernommen hat (Schutz vor Doppelverarbeitung)",
     )
+    first_sent_at = models.DateTimeField(
+        "Erstmals versandt am", null=True, blank=True,
+        help_text="Maßgeblich für die Bekanntgabe (§ 41 Abs. 2 HVwVfG); ein erneuter Versand ändert sie nicht",
+    )
     remedy_waived_at = models.DateTimeField("Rechtsbehelfsverzicht erklärt am", null=True, blank=True)
     remedy_waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",

@@ -2,7 +2,7 @@
 classified from their name where it says what they are (Zweckverband, gGmbH, e. V., AöR ...). Those it cannot tell
 stay empty: staff must set the legal form before an approval (ANBest-GK or -P depends on it)."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 GK_KINDS = ("landkreis", "kreisfreie_stadt", "sonderstatusstadt", "gemeinde")
 
@@ -51,6 +51,9 @@ def forwards(apps, schema_editor):
             changed = []
     if changed:
         Organisation.objects.bulk_update(changed, ["legal_form"])
+    # Notices sent before: the first sending we know of is the last recorded one (a resend overwrote it).
+    Notice = apps.get_model("applications", "Notice")
+    Notice.objects.filter(first_sent_at__isnull=True, sent_at__isnull=False).update(first_sent_at=models.F("sent_at"))
 
 
 class Migration(migrations.Migration):

@@ -21,7 +21,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from applications import services
 from applications.models import Invitation, Membership, Notice, NoticeKind, NoticeStatus, Role
 from applications.services_accounts import invitation_create, registration_token_make
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member
+from tests.factories import DECLARATIONS, OrganisationFactory, UserFactory, application, attach_required, member
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ class World:
         self.attachment = self.draft.attachments.first()
         self.submitted = application(organisation=self.org, code="projekte", user=self.owner, title="Eingereicht")
         attach_required(self.submitted, self.owner)
-        services.application_submit(application=self.submitted, user=self.owner)
+        services.application_submit(application=self.submitted, user=self.owner, declarations=DECLARATIONS)
         self.notice = Notice.objects.create(application=self.submitted, kind=NoticeKind.RECEIPT,
                                             status=NoticeStatus.RENDERED, number="E-1")
         self.notice.pdf.save("receipt.pdf", ContentFile(b"%PDF-1.7\n%matrix\n"), save=True)

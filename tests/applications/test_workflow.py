@@ -20,7 +20,16 @@ from applications.workflow import (
 )
 from funding.models import LedgerEntry, LedgerKind, LineRule
 from funding.services import budget_figures
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member, rule, staff
+from tests.factories import (
+    DECLARATIONS,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+    rule,
+    staff,
+)
 
 # --- 1. The table itself, against the specification -------------------------------------------------------
 
@@ -103,7 +112,8 @@ def _user_for(role, organisation):
 
 def _call(action, app, user):
     if action in ("submit", "resubmit"):
-        return services.application_submit(application=app, user=user, today=app.rule.deadline)
+        return services.application_submit(application=app, user=user, today=app.rule.deadline,
+                                               declarations=DECLARATIONS)
     if action == "start_review":
         return services.application_start_review(application=app, user=user)
     if action == "request_changes":
