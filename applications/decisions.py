@@ -23,7 +23,7 @@ from .models import AmendmentRequest, AmendmentStatus, Application, Message, Not
 from .notices import notice_create
 from .selectors import actors_for
 from .services import ApplicationError, _lock, actor_name, application_decide, event_record, four_eyes_threshold
-from .workflow import FUNDED, PENDING, Actor, TransitionError
+from .workflow import FUNDED, PENDING, Actor, TransitionError, check_transition
 
 ZERO = Decimal("0.00")
 DEFAULT_PARTIAL_REASON = ("Die in der Tabelle genannten Ausgaben sind nicht oder nur in der angegebenen Höhe "
@@ -53,6 +53,7 @@ def application_partially_approve(*, application: Application, user, lines: dict
     decision books it like any approval (four eyes, caps, budget, notice) — all in one transaction."""
     with transaction.atomic():
         app = _lock(application)
+        check_transition(action="partially_approve", status=app.status, actors=actors_for(user, app))
         items = list(app.cost_items.select_for_update().order_by("year", "id"))
         if not items:
             raise ApplicationError("Der Antrag hat keine Kostenpositionen.")

@@ -72,6 +72,8 @@ def early_start_request(request, pk: int):
 @require_POST
 def remedy_waive(request, pk: int):
     notice = selectors.notice_for(request.user, pk)
+    if not _membership(request, notice.application).can_submit:
+        return _forbidden(request, "Nur zeichnungsberechtigte Personen können auf Rechtsbehelfe verzichten.")
     if request.POST.get("confirm") != "1":
         messages.error(request, "Bitte bestätigen Sie den Rechtsbehelfsverzicht ausdrücklich.")
         return redirect("portal:application_detail", notice.application_id)

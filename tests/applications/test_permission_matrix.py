@@ -21,7 +21,15 @@ from django.urls import URLResolver, get_resolver, reverse
 from applications import services
 from applications.models import Invitation, Membership, Notice, NoticeKind, NoticeStatus, Role
 from applications.services_accounts import invitation_create, registration_token_make
-from tests.factories import DECLARATIONS, OrganisationFactory, UserFactory, application, attach_required, member
+from tests.factories import (
+    DECLARATION_POST,
+    DECLARATIONS,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +44,9 @@ RESTRICTED = {
     "member-role": "post",
     "member-remove": "get",
     "invitation-revoke": "post",
+    "amendment_request": "get",        # Änderungsantrag, early start, remedy waiver: signatories only
+    "early_start_request": "get",
+    "remedy_waive": "post",
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -185,11 +196,11 @@ def test_member_may_submit_nothing_but_owner_may(client, world):
     attach_required(target, world.owner)
     url = reverse("portal:application_submit", kwargs={"pk": target.pk})
     client.force_login(world.member)
-    assert client.post(url).status_code == 403
+    assert client.post(url, DECLARATION_POST).status_code == 403
     target.refresh_from_db()
     assert target.submitted_at is None
     Membership.objects.filter(user=world.member).update(role=Role.SIGNATORY)
-    assert client.post(url).status_code == 302
+    assert client.post(url, DECLARATION_POST).status_code == 302
     target.refresh_from_db()
     assert target.submitted_at is not None and target.file_number
 
