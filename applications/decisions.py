@@ -14,16 +14,24 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from applications import decision_rules, rules
+from applications.audit import ApplicationError, actor_name, event_record
+from applications.models import (
+    AmendmentRequest,
+    AmendmentStatus,
+    Application,
+    Message,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+)
+from applications.notices.outbox import notice_create
+from applications.selectors import actors_for
+from applications.services import _lock, application_decide, four_eyes_threshold
+from applications.workflow import FUNDED, PENDING, Actor, TransitionError, check_transition
 from funding import services as budget
 from funding.models import LedgerEntry, LedgerKind, LineRule
 from wir_portal.money import format_eur, money
-
-from . import decision_rules, rules
-from .models import AmendmentRequest, AmendmentStatus, Application, Message, Notice, NoticeKind, NoticeStatus
-from .notices import notice_create
-from .selectors import actors_for
-from .services import ApplicationError, _lock, actor_name, application_decide, event_record, four_eyes_threshold
-from .workflow import FUNDED, PENDING, Actor, TransitionError, check_transition
 
 ZERO = Decimal("0.00")
 DEFAULT_PARTIAL_REASON = ("Die in der Tabelle genannten Ausgaben sind nicht oder nur in der angegebenen Höhe "
@@ -112,6 +120,10 @@ def amendment_plan(*, application: Application, cost_amounts: dict[int, Decimal]
         by_year[item.year] = by_year.get(item.year, ZERO) + new
     rule = application.rule
     cap = rules.max_grant(application=application)
+    new_grants = {p.year: money(year_amounts.get(p.year, p.approved_grant or ZERO)) for p in plan_years}
+    problems += [p.message for p in rules.grant_cap_problems(
+        rule=rule, details=application.details or {}, organisation=application.organisation, amounts=new_grants,
+        what="beantragte Zuwendung")]
     for p in plan_years:
         new_grant = money(year_amounts.get(p.year, p.approved_grant or ZERO))
         if new_grant < 0:
@@ -228,8 +240,8 @@ def amendment_decide(*, amendment: AmendmentRequest, user, approve: bool, reason
     plan and the period, and issues the Änderungsbescheid; a refusal issues a notice with reasons."""
     with transaction.atomic():
         amendment, app = _lock_amendment(amendment)
-        if Actor.BEWILLIGUNG not in actors_for(user, app):
-            raise TransitionError("Sie haben keine Berechtigung, über Änderungsanträge zu entscheiden.")
+        # who may decide an Änderungsbescheid, and from which status, is the workflow table's "amend" edge
+        check_transition(action="amend", status=app.status, actors=actors_for(user, app))
         if amendment.status != AmendmentStatus.RECOMMENDED:
             raise TransitionError("Über den Änderungsantrag kann erst nach dem Votum der Sachbearbeitung und nur "
                                   "einmal entschieden werden.")
@@ -270,26 +282,24 @@ def amendment_decide(*, amendment: AmendmentRequest, user, approve: bool, reason
                 raise ApplicationError(
                     f"{year}: Ausgezahlt sind bereits {format_eur(paid[year])}; die Zuwendung kann im Änderungsbescheid "
                     "nicht darunter sinken (eine Rückforderung erfordert einen Widerruf nach Anhörung).")
+        raises = {y: new_years[y] - old_years[y] for y in new_years if new_years[y] > old_years[y]}
+        cuts = {y: old_years[y] - new_years[y] for y in new_years if new_years[y] < old_years[y]}
         line_rules = {r.programme_year.year: r for r in LineRule.objects.select_related("programme_year", "line")
                       .filter(line_id=app.rule.line_id, programme_year__year__in=list(new_years))}
-        for year in sorted(new_years, key=lambda y: line_rules[y].pk if y in line_rules else 0):
-            difference = new_years[year] - old_years[year]
-            if not difference:
-                continue
-            rule = line_rules.get(year)
-            if rule is None:
-                raise ApplicationError(f"Für {year} gibt es noch keinen Mittelansatz in diesem Förderbereich.")
-            try:
-                if difference > 0:
-                    budget.budget_commit(rule=rule, application=app, amount=difference, user=user,
-                                         reason=f"Änderungsbescheid {app.file_number}")
-                else:
-                    budget.budget_release(rule=rule, application=app, amount=-difference, user=user,
-                                          reason=f"Änderungsbescheid {app.file_number} (auf Antrag)")
-            except budget.BudgetError as exc:
-                raise ApplicationError(str(exc)) from exc
-            event_record(application=app, user=user, action="budget_commit" if difference > 0 else "budget_release",
-                         amount=abs(difference), reason=f"Änderungsbescheid {year}", visible_to_applicant=False)
+        try:
+            # every rule touched locked first, in the one order (funding.services, LOCK ORDER)
+            budget.lock_rules([line_rules[y].pk for y in (*raises, *cuts) if y in line_rules])
+            if raises:  # each year against its allocation or, not yet enacted, its VE; all or nothing
+                budget.budget_commit_years(line=app.rule.line, application=app, amounts=raises, user=user,
+                                           reason=f"Änderungsbescheid {app.file_number}")
+            for year, amount in sorted(cuts.items()):
+                budget.budget_release(rule=line_rules[year], application=app, amount=amount, user=user,
+                                      reason=f"Änderungsbescheid {app.file_number} (auf Antrag)")
+        except budget.BudgetError as exc:
+            raise ApplicationError(str(exc)) from exc
+        for year, amount in sorted({**raises, **cuts}.items()):
+            event_record(application=app, user=user, action="budget_commit" if year in raises else "budget_release",
+                         amount=amount, reason=f"Änderungsbescheid {year}", visible_to_applicant=False)
         old_period_end = app.period_end
         for item in app.cost_items.all():
             new = amendment.cost_amounts.get(str(item.pk))

@@ -11,46 +11,27 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from funding import services as budget
-from funding.models import LineRule
-from wir_portal.money import format_eur, money
-
-from . import decision_rules, rules
-from .models import (
+from applications import decision_rules, rules
+from applications.audit import ApplicationError, actor_name, event_record  # noqa: F401 - part of this module's API
+from applications.models import (
     Application,
     Attachment,
     CostItem,
-    Event,
     FileNumberCounter,
     InternalNote,
     Message,
     NoticeKind,
     PlanYear,
 )
-from .notices import notice_create
-from .selectors import actors_for
-from .workflow import Status, TransitionError, check_transition, transition_for
+from applications.notices.outbox import notice_create
+from applications.selectors import actors_for
+from applications.workflow import Status, TransitionError, check_transition, transition_for
+from funding import services as budget
+from funding.models import LineRule
+from wir_portal import mail
+from wir_portal.money import format_eur, money
 
 ZERO = Decimal("0.00")
-
-
-class ApplicationError(Exception):
-    """A business rule refused the request. The message is German and meant for the user."""
-
-
-def actor_name(user) -> str:
-    if user is None:
-        return "System"
-    return user.get_full_name() or user.get_username()
-
-
-def event_record(*, application: Application, user, action: str, from_status: str = "", to_status: str = "",
-                 reason: str = "", amount: Decimal | None = None, visible_to_applicant: bool = True) -> Event:
-    return Event.objects.create(
-        application=application, action=action, from_status=from_status, to_status=to_status,
-        actor=user, actor_name=actor_name(user), reason=reason, amount=amount,
-        visible_to_applicant=visible_to_applicant,
-    )
 
 
 def _lock(application: Application) -> Application:
@@ -69,6 +50,8 @@ def application_transition(*, application: Application, user, action: str, reaso
     Must be called inside a transaction with the application locked (the public services below do that).
     """
     t = transition_for(action)
+    if t.keeps_status:
+        raise TransitionError(f"„{t.label}“ hat einen eigenen Ablauf.")  # e.g. amend: application_amend
     if check:
         check_transition(action=action, status=application.status, actors=actors_for(user, application))
     if t.needs_reason and not reason.strip():
@@ -181,20 +164,8 @@ APPLICATION_FIELDS = ("title", "purpose", "target_group", "period_start", "perio
 
 def application_start_problem(*, organisation, rule: LineRule, today=None) -> str | None:
     """Why this organisation may not start an application for this line and year (None: it may)."""
-    today = today or timezone.localdate()
-    if not rule.programme_year.is_open:
-        return f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet."
-    if not rules.is_eligible(rule=rule, organisation_kind=organisation.kind):
-        return (f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ nicht "
-                f"antragsberechtigt. Antragsberechtigt: {rules.eligible_kinds_label(rule)}.")
-    if rule.deadline and today > rule.deadline:
-        return f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen."
-    if rule.one_per_organisation and Application.objects.filter(organisation=organisation, rule=rule).exclude(
-        status__in=[Status.WITHDRAWN, Status.REJECTED]
-    ).exists():
-        return (f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre Organisation hat "
-                f"für {rule.programme_year.year} bereits einen Antrag angelegt.")
-    return None
+    problems = rules.start_problems(rule=rule, organisation=organisation, today=today)
+    return problems[0].message if problems else None
 
 
 def plan_save(*, application: Application, plan: list[PlanInput]) -> None:
@@ -326,7 +297,6 @@ def application_start_review(*, application: Application, user) -> Application:
 
 def application_request_changes(*, application: Application, user, message: str) -> Application:
     """Ask the applicant for changes or documents: the application reopens for them; the message is e-mailed."""
-    from .mail import mail_changes_requested
 
     with transaction.atomic():
         application = application_transition(application=_lock(application), user=user, action="request_changes",
@@ -368,9 +338,30 @@ class YearAmount:
 
 
 def _split_amounts(application: Application, amount: Decimal, split: dict[int, Decimal] | None) -> list[YearAmount]:
+    """The approved amount per budget year: as given (the years must be years of the plan, each within what was
+    applied for that year, adding up to the amount), or — for an approval in full — the plan's years as applied."""
+    plan = {p.year: p.requested_grant for p in application.plan_years.all()}
     if not split:
-        return [YearAmount(application.rule.programme_year.year, money(amount))]
+        if len(plan) > 1:
+            if money(amount) == money(sum(plan.values(), ZERO)):
+                return [YearAmount(y, money(a)) for y, a in sorted(plan.items()) if money(a) > 0]
+            raise ApplicationError("Der Antrag umfasst mehrere Haushaltsjahre: Bitte geben Sie den bewilligten "
+                                   "Betrag je Jahr an.")
+        return [YearAmount(next(iter(plan), application.rule.programme_year.year), money(amount))]
+    outside = sorted(int(y) for y in split if int(y) not in plan)
+    if outside:
+        first, last = (min(plan), max(plan)) if plan else (application.year, application.year)
+        raise ApplicationError(
+            f"Für {', '.join(map(str, outside))} enthält der Antrag keinen Finanzierungsplan; bewilligt werden kann "
+            f"nur für {first}–{last}." if first != last else
+            f"Für {', '.join(map(str, outside))} enthält der Antrag keinen Finanzierungsplan; bewilligt werden kann "
+            f"nur für {first}."
+        )
     parts = [YearAmount(int(y), money(a)) for y, a in sorted(split.items()) if money(a) > 0]
+    for part in parts:
+        if part.amount > plan[part.year]:
+            raise ApplicationError(f"{part.year}: Es können höchstens die für dieses Jahr beantragten "
+                                   f"{format_eur(plan[part.year])} bewilligt werden.")
     if sum((p.amount for p in parts), ZERO) != money(amount):
         raise ApplicationError(
             f"Die Jahresbeträge ergeben {format_eur(sum((p.amount for p in parts), ZERO))}, "
@@ -425,11 +416,6 @@ def application_decide(*, application: Application, user, action: str, amount: D
         blockers = decision_rules.approval_blockers(organisation=application.organisation)
         if blockers:
             raise ApplicationError(" ".join(blockers))
-        cap = rules.max_grant(application=application)
-        if cap is not None and amount > cap:
-            raise ApplicationError(
-                f"Der Betrag übersteigt die Förderhöchstgrenze dieses Förderbereichs ({format_eur(cap)})."
-            )
         threshold = four_eyes_threshold()
         if application.recommended_by_id == user.pk and amount > threshold:
             raise ApplicationError(
@@ -439,22 +425,21 @@ def application_decide(*, application: Application, user, action: str, amount: D
             )
 
         parts = _split_amounts(application, amount, split)
-        line_rules = {
-            r.programme_year.year: r
-            for r in LineRule.objects.select_related("programme_year", "line").filter(
-                line_id=application.rule.line_id, programme_year__year__in=[p.year for p in parts]
-            )
-        }
-        # Lock in a fixed order (by id) so two multi-year approvals cannot deadlock.
-        for part in sorted(parts, key=lambda p: line_rules[p.year].pk if p.year in line_rules else 0):
-            rule = line_rules.get(part.year)
-            if rule is None:
-                raise ApplicationError(f"Für {part.year} gibt es noch keinen Mittelansatz in diesem Förderbereich.")
-            try:
-                budget.budget_commit(rule=rule, application=application, amount=part.amount, user=user,
-                                     reason=f"{t.label} {application.file_number}")
-            except budget.BudgetError as exc:
-                raise ApplicationError(str(exc)) from exc
+        cap_problems = rules.grant_cap_problems(
+            rule=application.rule, details=application.details or {}, organisation=application.organisation,
+            amounts={p.year: p.amount for p in parts}, what="bewilligte Zuwendung",
+        )
+        if cap_problems:
+            raise ApplicationError(" ".join(p.message for p in cap_problems))
+        # Each year's tranche against its allocation or, before the year's budget is enacted, its VE; all or none,
+        # rules locked in the one order (funding.services, LOCK ORDER).
+        try:
+            budget.budget_commit_years(line=application.rule.line, application=application,
+                                       amounts={p.year: p.amount for p in parts}, user=user,
+                                       reason=f"{t.label} {application.file_number}")
+        except budget.BudgetError as exc:
+            raise ApplicationError(str(exc)) from exc
+        for part in parts:
             event_record(application=application, user=user, action="budget_commit", amount=part.amount,
                          reason=f"Mittelbindung {part.year}", visible_to_applicant=False)
         for part in parts:
@@ -476,3 +461,14 @@ def application_staff_withdraw(*, application: Application, user, reason: str) -
     with transaction.atomic():
         return application_transition(application=_lock(application), user=user, action="withdraw_for_applicant",
                                       reason=reason)
+
+
+def mail_changes_requested(*, message_id: int) -> None:
+    msg = Message.objects.select_related("application__organisation").get(pk=message_id)
+    app = msg.application
+    mail.send_templated(
+        to=list({app.organisation.email, app.contact_email} - {""}),
+        subject=f"Nachforderung zu Ihrem Antrag {app.file_number}",
+        template="changes_requested",
+        context={"application": app, "message": msg},
+    )

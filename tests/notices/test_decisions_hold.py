@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications import decisions
-from applications.legal import DEFAULT_TEXTS, SUPERSEDED_DEFAULTS, current_texts, legal_text_save, seed_legal_texts
 from applications.models import (
     AmendmentStatus,
     CostItem,
@@ -23,7 +22,14 @@ from applications.models import (
     Organisation,
     PlanYear,
 )
-from applications.notice_pipeline import notice_html
+from applications.notices.legal import (
+    DEFAULT_TEXTS,
+    SUPERSEDED_DEFAULTS,
+    current_texts,
+    legal_text_save,
+    seed_legal_texts,
+)
+from applications.notices.outbox import notice_html
 from applications.services import ApplicationError, application_decide, application_recommend, application_start_review
 from applications.workflow import Status, TransitionError
 from funding.models import FinancingType, LedgerEntry, LedgerKind

@@ -1,0 +1,231 @@
+"""Editable legal text blocks for notices. Seeded once; staff edit them in the admin (each save = new version).
+
+Texts are plain text; a blank line starts a new paragraph. Placeholders are replaced literally (no str.format, so
+braces typed by staff cannot break rendering): {court_name}, {court_address}, {authority}, {authority_name},
+{signer}, {submitted_date}, {proof_deadline}, {ministry}, {bank_account}, {receipt_days}, {early_start_from}.
+Notices record the versions they used (Notice.legal_versions), so an old notice can be re-rendered exactly.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from applications.models import LegalText
+
+AUTHORITY_DEFAULT = (
+    "Regierungspräsidium Darmstadt\nDezernat II 25 – Integration, Landesprogramm WIR\n"
+    "Wilhelminenstraße 1–3\n64283 Darmstadt"
+)
+
+DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
+    "authority": ("Behörde (Briefkopf)", AUTHORITY_DEFAULT),
+    "authority_contact": (
+        "Behörde (Kontaktdaten im Briefkopf)",
+        "Telefon: 06151 12-0\nE-Mail: wir@rpda.hessen.de\nwww.rp-darmstadt.hessen.de",
+    ),
+    "return_address": (
+        "Rücksendeangabe (Zeile über dem Anschriftfeld)",
+        "Regierungspräsidium Darmstadt · Wilhelminenstraße 1–3 · 64283 Darmstadt",
+    ),
+    "signature": (
+        "Schlussformel und Unterschrift",
+        "Mit freundlichen Grüßen\nIm Auftrag\n\n{signer}\nRegierungspräsidium Darmstadt, Dezernat II 25\n\n"
+        "Dieses Schreiben wurde elektronisch erstellt und ist ohne Unterschrift gültig.",
+    ),
+    "remedies": (
+        "Rechtsbehelfsbelehrung",
+        "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Klage beim {court_name}, "
+        "{court_address}, erhoben werden (§ 74 Abs. 1 Satz 2, § 52 Nr. 3 VwGO). Ein Widerspruchsverfahren findet "
+        "nicht statt, weil der Bescheid von einem Regierungspräsidium erlassen worden ist (§ 68 Abs. 1 Satz 2 "
+        "VwGO in Verbindung mit § 16a Abs. 2 HessAGVwGO).\n\n"
+        "Die Klage ist schriftlich oder zur Niederschrift des Urkundsbeamten der Geschäftsstelle zu erheben oder "
+        "als elektronisches Dokument nach Maßgabe des § 55a VwGO einzureichen. Sie muss den Kläger, den Beklagten "
+        "(das Land Hessen, vertreten durch das {authority_name}) und den Gegenstand des Klagebegehrens bezeichnen "
+        "und soll einen bestimmten Antrag enthalten.",
+    ),
+    "ministry": (
+        "Zuwendungsgeber (Ministerium)",
+        "Hessisches Ministerium für Arbeit, Integration, Jugend und Soziales",
+    ),
+    "legal_basis": (
+        "Rechtsgrundlagen",
+        "Rechtsgrundlagen dieses Bescheids sind das Haushaltsgesetz des Landes Hessen für das jeweilige "
+        "Haushaltsjahr, die §§ 23 und 44 der Hessischen Landeshaushaltsordnung (LHO) mit den Verwaltungsvorschriften "
+        "zu § 44 LHO und die Richtlinie des Hessischen Ministeriums für Arbeit, Integration, Jugend und Soziales zur Förderung der Integration im Landesprogramm „WIR – "
+        "Vielfalt und Teilhabe“ (Förderrichtlinie) in der jeweils geltenden Fassung. Ein Rechtsanspruch auf die "
+        "Zuwendung besteht nicht; die Bewilligungsbehörde entscheidet nach pflichtgemäßem Ermessen im Rahmen der "
+        "verfügbaren Haushaltsmittel.",
+    ),
+    "delivery": (
+        "Bekanntgabe und Bestandskraft",
+        "Dieser Bescheid wird Ihnen elektronisch übermittelt. Er gilt am {receipt_days}. Tag nach der Absendung als "
+        "bekannt gegeben (§ 41 Abs. 2 Satz 2 HVwVfG). Sie können im WIR-Portal auf Rechtsbehelfe gegen diesen "
+        "Bescheid verzichten (Rechtsbehelfsverzicht); er wird dann sofort bestandskräftig.",
+    ),
+    "early_start_consent": (
+        "Zustimmung zum vorzeitigen Maßnahmebeginn",
+        "Dem Beginn des Vorhabens vor Bekanntgabe des Zuwendungsbescheids ab dem {early_start_from} wird "
+        "zugestimmt (Ausnahme vom Verbot des vorzeitigen Maßnahmebeginns, Nr. 1.3 der Verwaltungsvorschriften zu "
+        "§ 44 LHO).\n\n"
+        "Diese Zustimmung ist keine Bewilligung. Aus ihr kann weder dem Grunde noch der Höhe nach ein Anspruch auf "
+        "eine Zuwendung abgeleitet werden; die Entscheidung über Ihren Antrag bleibt vorbehalten. Ausgaben, die Sie "
+        "vor der Bewilligung eingehen, tragen Sie auf eigenes Risiko. Wird keine oder eine geringere Zuwendung "
+        "bewilligt, gehen die Ausgaben zu Ihren Lasten.",
+    ),
+    "purpose_clause": (
+        "Zweckbestimmung (Antrag als Bestandteil)",
+        "Die Zuwendung ist ausschließlich für den oben genannten Zweck zu verwenden. Der Antrag vom "
+        "{submitted_date} einschließlich des Kosten- und Finanzierungsplans und der Anlagen ist Bestandteil "
+        "dieses Bescheids, soweit in diesem Bescheid nichts Abweichendes bestimmt ist.",
+    ),
+    "anbest_p": (
+        "Nebenbestimmungen: ANBest-P",
+        "Die Allgemeinen Nebenbestimmungen für Zuwendungen zur Projektförderung (ANBest-P, Anlage 2 zu den VV zu "
+        "§ 44 LHO) in der jeweils geltenden Fassung sind Bestandteil dieses Bescheids. Sie sind abrufbar unter "
+        "www.rv.hessenrecht.hessen.de und werden auf Wunsch übersandt.",
+    ),
+    "anbest_gk": (
+        "Nebenbestimmungen: ANBest-GK (Kommunen)",
+        "Die Allgemeinen Nebenbestimmungen für Zuwendungen zur Projektförderung an Gemeinden und Gemeindeverbände "
+        "(ANBest-GK, Anlage 3 zu den VV zu § 44 LHO) in der jeweils geltenden Fassung sind Bestandteil dieses "
+        "Bescheids. Sie sind abrufbar unter www.rv.hessenrecht.hessen.de und werden auf Wunsch übersandt.",
+    ),
+    "payment": (
+        "Auszahlung (Mittelabruf)",
+        "Die Zuwendung wird auf Anforderung (Mittelabruf) ausgezahlt. Sie darf nur insoweit und nicht eher "
+        "angefordert werden, als sie innerhalb von zwei Monaten nach der Auszahlung für fällige Zahlungen im "
+        "Rahmen des Zuwendungszwecks benötigt wird. Die Auszahlung erfolgt auf das Konto {bank_account}.",
+    ),
+    "proof_of_use": (
+        "Verwendungsnachweis",
+        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Erfüllung des Zuwendungszwecks, "
+        "spätestens jedoch mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats nachzuweisen, das "
+        "ist der {proof_deadline}. Der Verwendungsnachweis besteht aus einem "
+        "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
+        "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
+        "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
+    ),
+    "repayment": (
+        "Erstattung und Verzinsung",
+        "Soweit der Bescheid mit Wirkung für die Vergangenheit zurückgenommen oder widerrufen wird oder sonst "
+        "unwirksam wird, ist die Zuwendung zu erstatten (§ 49a Abs. 1 HVwVfG). Der Erstattungsbetrag ist vom "
+        "Eintritt der Unwirksamkeit an mit fünf Prozentpunkten über dem Basiszinssatz jährlich zu verzinsen "
+        "(§ 49a Abs. 3 HVwVfG). Werden ausgezahlte Beträge nicht innerhalb von zwei Monaten zweckentsprechend "
+        "verwendet, können für die Zeit bis zur Verwendung ebenfalls Zinsen verlangt werden (§ 49a Abs. 4 HVwVfG).",
+    ),
+    "data_protection": (
+        "Hinweis zum Datenschutz",
+        "Ihre Angaben werden zur Bearbeitung des Förderverfahrens nach Art. 6 Abs. 1 Buchst. e DSGVO verarbeitet "
+        "und mindestens fünf Jahre nach Vorlage des Verwendungsnachweises aufbewahrt. Näheres finden Sie in der "
+        "Datenschutzerklärung des WIR-Portals.",
+    ),
+    "early_start": (
+        "Eingangsbestätigung: Verbot des vorzeitigen Maßnahmebeginns",
+        "Bitte beachten Sie: Mit dem Vorhaben darf vor Bekanntgabe des Zuwendungsbescheids nicht begonnen werden "
+        "(Verbot des vorzeitigen Maßnahmebeginns). Als Beginn gilt bereits der Abschluss eines der Ausführung "
+        "zuzurechnenden Lieferungs- oder Leistungsvertrags. Diese Eingangsbestätigung ist keine Bewilligung; ein "
+        "Rechtsanspruch auf die Zuwendung besteht nicht.",
+    ),
+}
+
+# Which blocks each kind of notice uses (the admin lists all; the renderer records the versions of these).
+KIND_TEXTS: dict[str, list[str]] = {
+    "approval": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                 "purpose_clause", "payment", "proof_of_use", "anbest_p", "anbest_gk", "repayment", "remedies",
+                 "delivery", "data_protection"],
+    "rejection": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                  "remedies", "delivery", "data_protection"],
+    "amendment": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                  "proof_of_use", "anbest_p", "anbest_gk", "remedies", "delivery", "data_protection"],
+    "receipt": ["authority", "authority_contact", "return_address", "signature", "ministry", "early_start",
+                "data_protection"],
+    "early_start": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                    "early_start_consent", "remedies", "delivery", "data_protection"],
+}
+
+# Built-in texts that an earlier release seeded and this one corrects. A block whose newest version is still one of
+# these (nobody edited it) gets the new default as its next version; a block staff have edited is left alone.
+# Issued notices keep the versions they used (Notice.legal_versions), so they keep saying what they said.
+SUPERSEDED_DEFAULTS: dict[str, list[str]] = {
+    "remedies": [
+        "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Klage beim {court_name}, "
+        "{court_address}, erhoben werden (§ 74 Abs. 1 Satz 2, § 52 Nr. 3 VwGO). Ein Widerspruchsverfahren findet "
+        "nicht statt (§ 16a Abs. 1 HessAGVwGO).\n\n"
+        "Die Klage ist schriftlich oder zur Niederschrift des Urkundsbeamten der Geschäftsstelle zu erheben oder "
+        "als elektronisches Dokument nach Maßgabe des § 55a VwGO einzureichen. Sie muss den Kläger, den Beklagten "
+        "(das Land Hessen, vertreten durch das {authority_name}) und den Gegenstand des Klagebegehrens bezeichnen "
+        "und soll einen bestimmten Antrag enthalten.",
+    ],
+    "proof_of_use": [
+        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Ablauf des Bewilligungszeitraums, "
+        "spätestens bis zum {proof_deadline}, nachzuweisen. Der Verwendungsnachweis besteht aus einem "
+        "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
+        "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
+        "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
+    ],
+    "payment": [
+        "Die Zuwendung wird auf Anforderung (Mittelabruf) ausgezahlt. Sie darf nur insoweit und nicht eher "
+        "angefordert werden, als sie innerhalb von zwei Monaten nach der Auszahlung für fällige Zahlungen im "
+        "Rahmen des Zuwendungszwecks benötigt wird. Die Auszahlung erfolgt auf das im Antrag angegebene Konto.",
+    ],
+}
+
+
+def seed_legal_texts() -> None:
+    """Create version 1 of every block that does not exist yet, and a new version of every block still carrying a
+    superseded built-in text (idempotent; never overwrites staff edits, never changes a version in place)."""
+    latest = current_texts()
+    LegalText.objects.bulk_create(
+        [LegalText(key=key, version=1, title=title, body=body)
+         for key, (title, body) in DEFAULT_TEXTS.items() if key not in latest]
+    )
+    for key, old_bodies in SUPERSEDED_DEFAULTS.items():
+        text = latest.get(key)
+        if text is not None and text.body in old_bodies:
+            title, body = DEFAULT_TEXTS[key]
+            legal_text_save(key=key, title=title, body=body)
+
+
+def current_texts() -> dict[str, LegalText]:
+    """The newest version of each text block."""
+    texts: dict[str, LegalText] = {}
+    for text in LegalText.objects.order_by("key", "-version"):
+        texts.setdefault(text.key, text)
+    return texts
+
+
+def texts_for_versions(versions: dict[str, int]) -> dict[str, LegalText]:
+    """The exact versions a notice used (missing blocks fall back to the newest, then to the built-in default)."""
+    texts = current_texts()
+    if versions:
+        from django.db.models import Q
+
+        query = Q(pk__in=[])
+        for key, version in versions.items():
+            query |= Q(key=key, version=version)
+        for text in LegalText.objects.filter(query):
+            texts[text.key] = text
+    for key, (title, body) in DEFAULT_TEXTS.items():
+        texts.setdefault(key, LegalText(key=key, version=0, title=title, body=body))
+    return texts
+
+
+def legal_text_save(*, key: str, title: str, body: str, user=None) -> LegalText:
+    """Save an edit as a new version (versions are never changed in place)."""
+    with transaction.atomic():
+        latest = LegalText.objects.select_for_update().filter(key=key).order_by("-version").first()
+        version = (latest.version + 1) if latest else 1
+        return LegalText.objects.create(key=key, version=version, title=title, body=body, created_by=user)
+
+
+def fill(body: str, values: dict[str, str]) -> str:
+    """Replace {placeholders} literally; unknown braces stay as typed."""
+    for name, value in values.items():
+        body = body.replace("{" + name + "}", value)
+    return body
+
+
+def paragraphs(body: str) -> list[list[str]]:
+    """Plain text -> paragraphs of lines (blank line = new paragraph). Templates escape each line."""
+    blocks = [block.strip("\n") for block in body.replace("\r\n", "\n").split("\n\n")]
+    return [block.split("\n") for block in blocks if block.strip()]

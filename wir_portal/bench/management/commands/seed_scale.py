@@ -1,0 +1,48 @@
+"""`manage.py seed_scale --applications N --organisations M [--seed S]`: synthetic data for load tests."""
+
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from funding.models import LineRule
+from wir_portal.bench.scale import ADMIN_EMAIL, APPROVER_EMAIL, BENCH_PASSWORD, OWNER_EMAIL, REVIEWER_EMAIL, scale_seed
+
+
+class Command(BaseCommand):
+    requires_system_checks = []  # data generation does not need the URLconf (others may be mid-edit)
+    help = ("Generate realistic bulk data (all years, lines and workflow states, cost plans, events, ledger, "
+            "notices) for load tests. Respects every LineRule allocation. Refused in production mode.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--applications", type=int, default=10_000)
+        parser.add_argument("--organisations", type=int, default=1_000)
+        parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+        parser.add_argument("--owner-applications", type=int, default=200,
+                            help=f"applications owned by {OWNER_EMAIL} (for the dashboard measurement)")
+
+    def handle(self, *args, applications, organisations, seed, owner_applications, **options):
+        if settings.PRODUCTION:
+            raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
+        if applications < 1 or organisations < 1:
+            raise CommandError("--applications and --organisations must be positive.")
+        if not LineRule.objects.exists():
+            self.stdout.write("Keine Förderregeln gefunden – führe zuerst `seed` aus.")
+            call_command("seed", stdout=self.stdout)
+        started = time.monotonic()
+        result = scale_seed(applications=applications, organisations=organisations, seed=seed,
+                            owner_applications=owner_applications, stdout=self.stdout)
+        elapsed = time.monotonic() - started
+        self.stdout.write(self.style.SUCCESS(
+            f"{result.applications} Anträge, {result.organisations} Organisationen in {elapsed:.1f} s "
+            f"({result.applications / elapsed:,.0f} Anträge/s)"))
+        self.stdout.write(
+            f"  Finanzierungspläne {result.plan_years}, Kostenpositionen {result.cost_items}, Verlauf {result.events}, "
+            f"Buchungen {result.ledger_entries}, Bescheide {result.notices}, Nachrichten {result.messages}, "
+            f"Mitgliedschaften {result.memberships}")
+        self.stdout.write("  Status: " + ", ".join(f"{k} {v}" for k, v in sorted(result.status_counts.items())))
+        self.stdout.write(f"  Wegen erschöpfter Mittel abgelehnt/zurückgezogen: {result.budget_rejections}")
+        self.stdout.write("  Zeiten: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
+        self.stdout.write(f"  Zugänge (Passwort {BENCH_PASSWORD}): {OWNER_EMAIL}, {ADMIN_EMAIL}, {REVIEWER_EMAIL}, "
+                          f"{APPROVER_EMAIL}")
