@@ -91,6 +91,17 @@ def _multi_year_application(*, organisation, user, code, year, title, purpose, d
     return app
 
 
+DEMO_IBAN = "DE02500105170137075030"  # a valid test IBAN (checksum), not a real account
+
+
+def demo_bank_accounts() -> None:
+    """Demo only: the 33 receive a bank account (Kreis-/Stadtkasse) — no approval is issued without one."""
+    for org in Organisation.objects.filter(entity__isnull=False, iban=""):
+        org.iban = DEMO_IBAN
+        org.account_holder = f"Kreiskasse {org.name}" if org.kind == K.LANDKREIS else f"Stadtkasse {org.name}"
+        org.save(update_fields=["iban", "account_holder"])
+
+
 def seed_period_demo(*, run, giessen, giessen_org) -> None:
     """The funding period 2026–2030: WIR-Vielfaltszentren of several of the 33 approved for the whole period (2026
     and 2027 booked on the allocations, 2028–2030 on the commitment authority), one more submitted, and a
@@ -186,6 +197,7 @@ _DEMO_PDF = (
 def seed_demo() -> None:
     if Application.objects.filter(title__startswith="[Demo]").exists():
         return  # idempotent: demo data exists
+    demo_bank_accounts()
     giessen_org = Organisation.objects.get(entity__name="Landkreis Gießen")
     frankfurt_org = Organisation.objects.get(entity__name="Frankfurt am Main")
     verein_org, _ = Organisation.objects.get_or_create(

@@ -406,11 +406,6 @@ def application_decide(*, application: Application, user, action: str, amount: D
             )
         if action == "approve" and amount < application.requested_amount:
             raise ApplicationError("Ein geringerer Betrag als beantragt ist eine Teilbewilligung (mit Begründung).")
-        if action == "partially_approve" and not eligible_fixed:
-            raise ApplicationError(
-                "Eine Teilbewilligung legt fest, welche Ausgaben zuwendungsfähig sind: bitte entscheiden Sie über "
-                "„Teilweise bewilligen“ je Kostenposition (Betrag oder „nicht zuwendungsfähig“ mit Grund)."
-            )
         if action == "partially_approve" and amount > application.requested_amount:
             raise ApplicationError("Eine Teilbewilligung darf den beantragten Betrag nicht übersteigen.")
         blockers = decision_rules.approval_blockers(organisation=application.organisation)
@@ -431,6 +426,11 @@ def application_decide(*, application: Application, user, action: str, amount: D
         )
         if cap_problems:
             raise ApplicationError(" ".join(p.message for p in cap_problems))
+        if action == "partially_approve" and not eligible_fixed:
+            raise ApplicationError(
+                "Eine Teilbewilligung legt fest, welche Ausgaben zuwendungsfähig sind: bitte entscheiden Sie über "
+                "„Teilweise bewilligen“ je Kostenposition (Betrag oder „nicht zuwendungsfähig“ mit Grund)."
+            )
         # Each year's tranche against its allocation or, before the year's budget is enacted, its VE; all or none,
         # rules locked in the one order (funding.services, LOCK ORDER).
         try:

@@ -159,3 +159,19 @@ def test_hessen_holidays_2027():
     assert datetime.date(2027, 5, 27) in holidays    # Fronleichnam (Hessen)
     assert datetime.date(2027, 10, 31) not in holidays  # Reformationstag is not a holiday in Hessen
     assert len(holidays) == 10
+
+
+def test_nothing_issued_from_now_on_names_the_former_ministry():
+    """Since 2024 the ministry is the Hessisches Ministerium für Arbeit, Integration, Jugend und Soziales. Stored
+    notices keep what they said (PDF + legal text versions); templates and texts used from now on carry the new
+    name."""
+    import pathlib
+
+    from applications.notices.legal import DEFAULT_TEXTS
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    stale = [str(p.relative_to(root)) for p in (root / "templates").rglob("*")
+             if p.is_file() and "Soziales und Integration" in p.read_text(encoding="utf-8", errors="ignore")]
+    assert not stale
+    assert DEFAULT_TEXTS["ministry"][1] == "Hessisches Ministerium für Arbeit, Integration, Jugend und Soziales"
+    assert all("Soziales und Integration" not in body for _, body in DEFAULT_TEXTS.values())
