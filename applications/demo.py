@@ -269,7 +269,7 @@ def seed_demo() -> None:
                        title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026",
                        purpose="Fallmanagement für Geflüchtete in den Gemeinden des Landkreises.",
                        details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
-                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD (9 Monate)", "51000.00")],
+                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "51000.00")],
                        income={"own_funds": "13500.00", "requested_grant": "37500.00"}, months=(1, 9))
     run(app, giessen, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
         ("approve", {}))

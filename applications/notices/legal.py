@@ -58,7 +58,7 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "delivery": (
         "Bekanntgabe und Bestandskraft",
-        "Dieser Bescheid wird Ihnen elektronisch übermittelt. Er gilt am {receipt_days}. Tag nach der Absendung als "
+        "Dieser Bescheid wird Ihnen elektronisch übermittelt. Er gilt am {receipt_days} Tag nach der Absendung als "
         "bekannt gegeben (§ 41 Abs. 2 Satz 2 HVwVfG). Sie können im WIR-Portal auf Rechtsbehelfe gegen diesen "
         "Bescheid verzichten (Rechtsbehelfsverzicht); er wird dann sofort bestandskräftig.",
     ),

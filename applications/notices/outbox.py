@@ -104,7 +104,7 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "ministry": texts["ministry"].body.strip() if "ministry" in texts and (
             not legal_versions or "ministry" in legal_versions) else "",
         "bank_account": _bank_text(context.get("bank")),
-        "receipt_days": str(decision_rules.receipt_days()),
+        "receipt_days": {3: "dritten", 4: "vierten"}.get(decision_rules.receipt_days(), str(decision_rules.receipt_days())),
         "early_start_from": (_date(context.get("early_start_from")).strftime("%d.%m.%Y")
                              if context.get("early_start_from") else ""),
     }

@@ -413,7 +413,7 @@ def test_festbetrag_notice_states_rates_and_quantities(seeded, people, django_ca
     assert "Berechnung des Festbetrags" in text
     assert "600 Unterrichtseinheiten 40,00 € 24.000,00 €" in text
     assert "400 Einheiten 8,00 € 3.200,00 €" in text
-    assert "Festbetrag nach Sätzen und Mengen 27.200,00 €" in text
+    assert "Festbetrag je Haushaltsjahr nach Sätzen und Mengen 27.200,00 €" in text
 
 
 # --- Declarations at submission ---------------------------------------------------------------------------------
