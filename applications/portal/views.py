@@ -641,9 +641,10 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
     from applications.models import AmendmentStatus
 
     today = timezone.localdate()
-    for notice in notices:
-        notice.received_on = decision_rules.notice_received_on(notice)
-        notice.final_on = decision_rules.notice_final_on(notice)
+    for notice in notices:  # an Eingangsbestätigung is no decision: it has no remedy and never becomes final
+        decision = notice.kind != NoticeKind.RECEIPT
+        notice.received_on = decision_rules.notice_received_on(notice) if decision else None
+        notice.final_on = decision_rules.notice_final_on(notice) if decision else None
         notice.can_waive = (membership.can_submit and notice.kind in decisions.WAIVABLE
                             and notice.status == NoticeStatus.SENT and notice.remedy_waived_at is None
                             and (notice.final_on is None or notice.final_on > today))

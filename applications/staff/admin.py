@@ -516,8 +516,10 @@ class ApplicationAdmin(admin.ModelAdmin):
         from applications.decision_rules import notice_final_on, notice_received_on
 
         notices = list(app.notices.all())
-        for n in notices:
-            n.received_on, n.final_on = notice_received_on(n), notice_final_on(n)
+        for n in notices:  # receipts are no decisions: no remedy, no finality
+            decision = n.kind != "receipt"
+            n.received_on = notice_received_on(n) if decision else None
+            n.final_on = notice_final_on(n) if decision else None
         return {
             "opts": opts,
             "original": app,
