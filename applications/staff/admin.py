@@ -524,7 +524,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             "opts": opts,
             "original": app,
             "application": app,
-            "amendments": list(app.amendment_requests.all()),
+            "amendments": list(app.amendment_requests.select_related("recommended_by", "decided_by")),
             "declarations": _declarations_display(app.declarations),
             "has_view_permission": True,
             "app_label": opts.app_label,

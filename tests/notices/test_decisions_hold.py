@@ -451,3 +451,48 @@ def test_portal_submit_keeps_choices_and_shows_the_missing_declaration(giessen, 
     assert 'value="ja" checked' in html or 'value="ja"\n' in html or "checked" in html
     app.refresh_from_db()
     assert app.status == Status.DRAFT
+
+
+def test_admin_shows_final_date_amendments_early_start_and_declarations(giessen, people, client, settings):
+    settings.WIR_NOTICE_RECEIPT_DAYS = 3
+    app = submitted(giessen)
+    decisions.early_start_request(application=app, user=app.submitted_by, start=timezone.localdate(),
+                                  reason="Eilt wegen Vertrag.")
+    decided(app, people)
+    notice = Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
+    sent = timezone.make_aware(datetime.datetime(2026, 11, 2, 10, 0))
+    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.SENT, first_sent_at=sent, sent_at=sent)
+    app.refresh_from_db()
+    decisions.amendment_request_create(application=app, user=app.submitted_by, reasons="Mehr Stunden",
+                                       new_period_end=None, cost_amounts={app.cost_items.get().pk: D("60000")},
+                                       year_amounts={2027: D("42000")})
+    client.force_login(people["review"])
+    html = client.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
+    assert "bestandskräftig ab 08.12.2026" in html and "gilt als bekannt gegeben am 05.11.2026" in html
+    assert "Änderungsanträge" in html and "Mehr Stunden" in html and "Eingereicht" in html
+    assert "Vorzeitiger Maßnahmebeginn" in html and "Eilt wegen Vertrag." in html
+    assert "Erklärungen bei Einreichung" in html and "noch nicht begonnen" in html
+    assert reverse("admin:applications_application_decide", args=[app.pk, "amendment_recommend"]) in html
+    page = client.get(reverse("admin:applications_notice_change", args=[notice.pk])).content.decode()
+    assert "08.12.2026" in page and "07.12.2026" in page  # bestandskräftig ab / Klagefrist endet
+
+
+def test_amendment_through_the_admin_forms(funded, people, client):
+    decisions.amendment_request_create(application=funded, user=funded.submitted_by, reasons="Aufstockung",
+                                       cost_amounts={funded.cost_items.get().pk: D("63000")},
+                                       year_amounts={2027: D("45000")})
+    url = lambda action: reverse("admin:applications_application_decide", args=[funded.pk, action])  # noqa: E731
+    client.force_login(people["decide"])
+    assert client.post(url("amendment_recommend"), {"recommendation": "approve"}).status_code == 403
+    client.force_login(people["review"])
+    assert client.post(url("amendment_decide"), {"decision": "approve"}).status_code == 403
+    r = client.post(url("amendment_recommend"), {"recommendation": "reject", "reason": ""})
+    assert r.status_code == 200 and "Bitte begründen Sie das Votum." in r.content.decode()
+    assert client.post(url("amendment_recommend"), {"recommendation": "approve", "reason": "ok"}).status_code == 302
+    client.force_login(people["decide"])
+    page = client.get(url("amendment_decide")).content.decode()
+    assert "Aufstockung" in page and "45.000,00 €" in page and "40.000,00 €" in page
+    assert client.post(url("amendment_decide"), {"decision": "approve", "reasons": ""}).status_code == 302
+    funded.refresh_from_db()
+    assert funded.approved_amount == D("45000.00")
+    assert Notice.objects.filter(application=funded, kind=NoticeKind.AMENDMENT).count() == 1
