@@ -1,13 +1,16 @@
 """Shared fixtures: the seeded programme, and owner / colleague / outsider (like healthchecks' alice, bob, charlie)."""
 
 import os
-import shutil
 
-import pytest
-from django.conf import settings
-from django.db import connection
+# Playwright runs an event loop in the test thread; Django's ORM refuses to run there unless this is set. Set here,
+# before Django is set up, so that plain `pytest` works as well as `make test` (the README's command).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from wir_portal.celery import app as celery_app
+import pytest  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from wir_portal.celery import app as celery_app  # noqa: E402
 
 REQUIRE_SERVICES = os.environ.get("WIR_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +37,27 @@ def _private_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _staff_force_login_with_second_factor():
+    """`client.force_login(staff_user)` signs staff in WITH a verified second factor (a test TOTP device, see
+    applications/accounts/mfa/testing.py), as every staff session must be. Sessions without it are made with
+    `testing.force_login_unverified` or a real password login; tests/applications/accounts/mfa/ checks that those
+    are refused everywhere."""
+    from django.test import Client
+
+    from applications.accounts.mfa import services as mfa_services
+    from applications.accounts.mfa import testing as mfa_testing
+
+    def force_login(self, user, backend=None):
+        mfa_testing.ClientMixin.force_login(self, user, backend)
+        if mfa_services.is_staff_account(user):
+            mfa_testing.verify_session(self, user)
+
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() must not remove it
+        patch.setattr(Client, "force_login", force_login)
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Unit tests run tasks eagerly; tests marked celery_worker use the real broker and worker."""
     if request.node.get_closest_marker("celery_worker"):
@@ -57,10 +81,16 @@ def require_broker():
         _missing("A Celery broker (CELERY_BROKER_URL)")
 
 
+def _chromium_missing() -> bool:
+    return not os.path.exists(CHROMIUM)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
-    if not os.path.exists(CHROMIUM):
-        return {}
+    """pytest-playwright launches the browser through this fixture before any test-level guard runs, so the guard
+    lives here: without Chromium every browser test is skipped locally and fails in CI."""
+    if _chromium_missing():
+        _missing(f"Chromium ({CHROMIUM})")
     return {"executable_path": CHROMIUM, "headless": True,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
@@ -68,7 +98,7 @@ def browser_type_launch_args():
 
 @pytest.fixture
 def require_browser():
-    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None and not os.path.exists(CHROMIUM):
+    if _chromium_missing():
         _missing("Chromium (/usr/bin/chromium)")
 
 
