@@ -20,6 +20,8 @@ from funding.models import District, LineRule
 from funding.models import OrganisationKind as K
 
 DEMO_PASSWORD = "wir-demo-2026"
+DEMO_DECLARATIONS = {"not_started": True, "correct_complete": True, "electronic_delivery": True, "vat": "nein",
+                     "other_funding": "keine", "other_funding_details": ""}
 DEMO_YEAR = 2027  # the year now open for applications (deadline 31.12.2026)
 PAST_YEAR = 2026
 
@@ -87,6 +89,17 @@ def _multi_year_application(*, organisation, user, code, year, title, purpose, d
         PlanYear.objects.create(application=app, year=plan_year, **{k: Decimal(v) for k, v in income.items()})
     services.plan_totals_refresh(application=app)
     return app
+
+
+DEMO_IBAN = "DE02500105170137075030"  # a valid test IBAN (checksum), not a real account
+
+
+def demo_bank_accounts() -> None:
+    """Demo only: the 33 receive a bank account (Kreis-/Stadtkasse) — no approval is issued without one."""
+    for org in Organisation.objects.filter(entity__isnull=False, iban=""):
+        org.iban = DEMO_IBAN
+        org.account_holder = f"Kreiskasse {org.name}" if org.kind == K.LANDKREIS else f"Stadtkasse {org.name}"
+        org.save(update_fields=["iban", "account_holder"])
 
 
 def seed_period_demo(*, run, giessen, giessen_org) -> None:
@@ -184,6 +197,7 @@ _DEMO_PDF = (
 def seed_demo() -> None:
     if Application.objects.filter(title__startswith="[Demo]").exists():
         return  # idempotent: demo data exists
+    demo_bank_accounts()
     giessen_org = Organisation.objects.get(entity__name="Landkreis Gießen")
     frankfurt_org = Organisation.objects.get(entity__name="Frankfurt am Main")
     verein_org, _ = Organisation.objects.get_or_create(
@@ -198,14 +212,16 @@ def seed_demo() -> None:
         name="Demo: Caritasverband Kassel (Träger)",
         defaults={"kind": K.KIRCHLICHER_TRAEGER, "district": District.objects.get(name="Kassel"),
                   "regierungsbezirk": "Kassel", "street": "Die Freiheit 2", "postcode": "34117", "city": "Kassel",
-                  "email": "integration@caritas-demo.invalid", "non_profit": True,
-                  "iban": "DE02120300000000202051", "verified_at": timezone.now()},
+                  "email": "integration@caritas-demo.invalid", "non_profit": True, "legal_form": "kirche",
+                  "iban": "DE02120300000000202051", "account_holder": "Caritasverband Kassel e. V.",
+                  "verified_at": timezone.now()},
     )
     for org, street, postcode, iban in (
         (giessen_org, "Riversplatz 1–9", "35394", "DE02500105170137075030"),
         (frankfurt_org, "Römerberg 23", "60311", "DE02100500000054540402"),
     ):
         org.street, org.postcode, org.iban = street, postcode, iban
+        org.account_holder = f"Kreiskasse {org.name}" if org.kind == K.LANDKREIS else f"Stadtkasse {org.name}"
         org.save()
 
     giessen = _user("giessen@demo.wir", first="Greta", last="Gießen-Demo")
@@ -237,7 +253,8 @@ def seed_demo() -> None:
         for step, kwargs in steps:
             if step == "submit":
                 _attach_required(app, user)
-                services.application_submit(application=app, user=user, today=app.rule.deadline)
+                services.application_submit(application=app, user=user, today=app.rule.deadline,
+                                            declarations=DEMO_DECLARATIONS)
             elif step == "start_review":
                 services.application_start_review(application=app, user=sb)
             elif step == "request_changes":
@@ -249,21 +266,40 @@ def seed_demo() -> None:
             app.refresh_from_db()
 
     # --- Last year (2026): decided applications -------------------------------------------------------------
+    # Gießen: approved for nine months, then an Änderungsantrag (period to 31.12., more personnel money) decided
+    # under four eyes (Sachbearbeitung recommends, Bewilligung decides) -> Änderungsbescheid.
     app = _application(organisation=giessen_org, user=giessen, code="fallmanagement", year=PAST_YEAR,
                        title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026",
                        purpose="Fallmanagement für Geflüchtete in den Gemeinden des Landkreises.",
                        details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
-                       costs=fm_costs, income=fm_income)
+                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "51000.00")],
+                       income={"own_funds": "13500.00", "requested_grant": "37500.00"}, months=(1, 9))
     run(app, giessen, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
         ("approve", {}))
+    from . import decisions
+
+    amendment = decisions.amendment_request_create(
+        application=app, user=giessen, new_period_end=datetime.date(PAST_YEAR, 12, 31),
+        cost_amounts={app.cost_items.get().pk: Decimal("68000.00")}, year_amounts={PAST_YEAR: Decimal("50000.00")},
+        reasons="Die Stelle wird bis zum Jahresende fortgeführt; die Personalausgaben steigen auf 68.000 €.")
+    decisions.amendment_recommend(amendment=amendment, user=sb, recommendation="approve",
+                                  reason="Bedarf belegt, Mittel verfügbar.")
+    decisions.amendment_decide(amendment=amendment, user=bw, approve=True)
+    # Frankfurt: partial approval with an excluded cost line (rent is not eligible in this line).
     app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=PAST_YEAR,
                        title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026",
                        purpose="Fallmanagement für Geflüchtete in den Frankfurter Stadtteilen.",
                        details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
-                       costs=fm_costs, income=fm_income)
-    run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "partial"}),
-        ("partially_approve", {"amount": Decimal("40000.00"),
-                               "reasons": "Die Stelle wird erst ab März 2026 besetzt; gefördert werden 10 Monate."}))
+                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "60000.00"),
+                              ("rent", "Raummiete Beratungsbüro", "8000.00")],
+                       income=fm_income)
+    run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "partial"}))
+    personnel, rent = app.cost_items.order_by("id")
+    decisions.application_partially_approve(application=app, user=bw, lines={
+        personnel.pk: (Decimal("60000.00"), ""),
+        rent.pk: (Decimal("0.00"), "Raummiete ist nicht zuwendungsfähig: die Stadt stellt Räume im Sozialrathaus "
+                                   "unentgeltlich zur Verfügung."),
+    })
     app = _application(organisation=verein_org, user=vorstand, code="migrantenorganisationen", year=PAST_YEAR,
                        title="[Demo] Brücke – Elterncafé und Vereinsbüro 2026",
                        purpose="Mikroprojekt Elterncafé und ein Minijob für die Vereinsverwaltung.",
@@ -287,6 +323,11 @@ def seed_demo() -> None:
                        details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{DEMO_YEAR}-01-01"},
                        costs=fm_costs, income=fm_income)
     run(app, giessen, ("submit", {}))
+    # The Fallmanagerin's contract must be signed in December: early start requested and consented.
+    decisions.early_start_request(application=app, user=giessen, start=datetime.date(DEMO_YEAR, 1, 1),
+                                  reason="Die Fallmanagerin muss ihren Vertrag bis zum 15.12. unterschreiben, "
+                                         "sonst geht die Stelle verloren.", today=datetime.date(DEMO_YEAR - 1, 11, 1))
+    decisions.early_start_decide(application=app, user=bw, consent=True)
     app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=DEMO_YEAR,
                        title="[Demo] WIR-Fallmanagement Frankfurt am Main 2027",
                        purpose="Fallmanagement für Geflüchtete, angesiedelt beim Jugend- und Sozialamt.",

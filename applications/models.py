@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from applications.workflow import Status
@@ -24,9 +24,34 @@ def validate_iban(value: str) -> None:
         raise ValidationError("Diese IBAN ist ungültig. Bitte prüfen Sie Länderkennung, Prüfziffer und Länge.") from exc
 
 
+class LegalForm(models.TextChoices):
+    """The legal form decides the Nebenbestimmungen: ANBest-GK only for Gebietskörperschaften and their
+    associations (Gemeinden und Gemeindeverbände), ANBest-P for everyone else — a municipal gGmbH included."""
+
+    GEBIETSKOERPERSCHAFT = "gebietskoerperschaft", "Gebietskörperschaft (Landkreis, Stadt, Gemeinde)"
+    GEMEINDEVERBAND = "gemeindeverband", "Gemeindeverband / Zweckverband (Körperschaft des öffentlichen Rechts)"
+    EIGENBETRIEB = "eigenbetrieb", "Eigen- oder Regiebetrieb einer Kommune (ohne eigene Rechtspersönlichkeit)"
+    ANSTALT = "anstalt", "Anstalt oder Stiftung des öffentlichen Rechts"
+    GMBH = "gmbh", "GmbH / gGmbH oder andere Kapitalgesellschaft (privates Recht)"
+    VEREIN = "verein", "Eingetragener Verein"
+    KIRCHE = "kirche", "Kirchliche Körperschaft oder Einrichtung"
+    STIFTUNG = "stiftung", "Stiftung des privaten Rechts"
+    SONSTIGE = "sonstige", "Sonstige Rechtsform"
+
+    @classmethod
+    def gk(cls) -> list[str]:
+        """Legal forms that are Gemeinden or Gemeindeverbände (or part of one): ANBest-GK."""
+        return [cls.GEBIETSKOERPERSCHAFT, cls.GEMEINDEVERBAND, cls.EIGENBETRIEB]
+
+
 class Organisation(models.Model):
     name = models.CharField("Name", max_length=200)
     kind = models.CharField("Art", max_length=30, choices=OrganisationKind.choices, db_index=True)
+    legal_form = models.CharField(
+        "Rechtsform", max_length=30, choices=LegalForm.choices, blank=True,
+        help_text="Bestimmt die Nebenbestimmungen: ANBest-GK nur für Gebietskörperschaften und Gemeinde-/"
+                  "Zweckverbände, sonst ANBest-P (auch für kommunale gGmbH). Bei kommunalen Trägern Pflicht.",
+    )
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations",
         verbose_name="Landkreis / Stadt", help_text="Sitz der Organisation (bestimmt u. a. das Verwaltungsgericht)",
@@ -238,6 +263,19 @@ class Application(models.Model):
     # PostgreSQL pick it plus a sort for the admin queue's ordering (38 ms instead of 1 ms at 100,000 rows, h7).
     submitted_at = models.DateTimeField("Eingereicht am", null=True, blank=True)
     decided_at = models.DateTimeField("Entschieden am", null=True, blank=True)
+    declarations = models.JSONField(
+        "Erklärungen bei Einreichung", default=dict, blank=True,
+        help_text="Nicht begonnen, Vorsteuerabzug, weitere Förderung, Richtigkeit, elektronische Bekanntgabe",
+    )
+    early_start_requested_at = models.DateTimeField("Vorzeitiger Beginn beantragt am", null=True, blank=True)
+    early_start_from = models.DateField("Vorzeitiger Beginn ab", null=True, blank=True)
+    early_start_reason = models.TextField("Begründung des vorzeitigen Beginns", blank=True)
+    early_start_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="Vorzeitiger Beginn beantragt von",
+    )
+    early_start_decided_at = models.DateTimeField("Über vorzeitigen Beginn entschieden am", null=True, blank=True)
+    early_start_consented = models.BooleanField("Vorzeitiger Beginn zugelassen", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -334,12 +372,23 @@ class CostItem(models.Model):
     category = models.CharField("Kostenart", max_length=20, choices=CostCategory.choices)
     description = models.CharField("Bezeichnung", max_length=200)
     amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    approved_amount = models.DecimalField(
+        "Zuwendungsfähig", max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Von der Bewilligung festgelegt (0 = nicht zuwendungsfähig); leer = noch nicht entschieden",
+    )
+    exclusion_reason = models.TextField("Grund der Kürzung/Nichtanerkennung", blank=True)
 
     class Meta:
         ordering = ["year", "id"]
         verbose_name = "Kostenposition"
         verbose_name_plural = "Kostenpositionen"
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="costitem_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="costitem_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | (Q(approved_amount__gte=0) & Q(approved_amount__lte=F("amount"))),
+                name="costitem_approved_within_amount",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.description}"
@@ -477,6 +526,7 @@ class NoticeKind(models.TextChoices):
     REJECTION = "rejection", "Ablehnungsbescheid"
     AMENDMENT = "amendment", "Änderungsbescheid"
     RECEIPT = "receipt", "Eingangsbestätigung"
+    EARLY_START = "early_start", "Zustimmung zum vorzeitigen Maßnahmebeginn"
 
 
 class NoticeStatus(models.TextChoices):
@@ -519,6 +569,16 @@ class Notice(models.Model):
         "In Arbeit seit", null=True, blank=True,
         help_text="Zeitpunkt, zu dem ein Worker den Bescheid übernommen hat (Schutz vor Doppelverarbeitung)",
     )
+    first_sent_at = models.DateTimeField(
+        "Erstmals versandt am", null=True, blank=True,
+        help_text="Maßgeblich für die Bekanntgabe (§ 41 Abs. 2 HVwVfG); ein erneuter Versand ändert sie nicht",
+    )
+    remedy_waived_at = models.DateTimeField("Rechtsbehelfsverzicht erklärt am", null=True, blank=True)
+    remedy_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="Rechtsbehelfsverzicht erklärt von",
+    )
+    remedy_waived_by_name = models.CharField("Verzicht erklärt von (Name)", max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -680,9 +740,61 @@ class Payment(models.Model):
     @property
     def end_to_end_id(self) -> str:
         return f"WIR-AZ-{self.pk}"
+class AmendmentStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Eingereicht"
+    RECOMMENDED = "recommended", "Votum erteilt"
+    APPROVED = "approved", "Bewilligt (Änderungsbescheid)"
+    REJECTED = "rejected", "Abgelehnt"
+
+
+class AmendmentRequest(models.Model):
+    """Änderungsantrag of a funded application, made by the applicant in the portal: extend the period, shift money
+    between cost lines, raise the grant. Decided under four eyes (Sachbearbeitung recommends, somebody else of
+    Bewilligung decides); an approval produces an Änderungsbescheid restating the per-year amounts and the plan.
+    A cut against the applicant's will is not an amendment (partial revocation with a hearing, §§ 28, 49 HVwVfG)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="amendment_requests",
+                                     verbose_name="Antrag")
+    status = models.CharField("Status", max_length=20, choices=AmendmentStatus.choices,
+                              default=AmendmentStatus.SUBMITTED, db_index=True)
+    new_period_end = models.DateField("Neues Ende des Bewilligungszeitraums", null=True, blank=True)
+    year_amounts = models.JSONField("Beantragte Zuwendung je Jahr", default=dict, blank=True)
+    cost_amounts = models.JSONField("Neue Beträge je Kostenposition", default=dict, blank=True)
+    reasons = models.TextField("Begründung der Antragstellenden")
+    previous_amount = models.DecimalField("Bisher bewilligt", max_digits=12, decimal_places=2)
+    new_amount = models.DecimalField("Neu beantragt", max_digits=12, decimal_places=2)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="Gestellt von")
+    requested_by_name = models.CharField("Gestellt von (Name)", max_length=200)
+    created_at = models.DateTimeField("Gestellt am", default=timezone.now)
+    recommendation = models.CharField("Votum", max_length=20, blank=True)
+    recommendation_reason = models.TextField("Begründung des Votums", blank=True)
+    recommended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="+", verbose_name="Votum von")
+    recommended_at = models.DateTimeField("Votum am", null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Entschieden von")
+    decided_at = models.DateTimeField("Entschieden am", null=True, blank=True)
+    decision_reasons = models.TextField("Begründung der Entscheidung", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Änderungsantrag"
+        verbose_name_plural = "Änderungsanträge"
+        constraints = [
+            models.CheckConstraint(condition=Q(new_amount__gt=0), name="amendment_new_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Änderungsantrag {self.application} vom {timezone.localtime(self.created_at):%d.%m.%Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (AmendmentStatus.SUBMITTED, AmendmentStatus.RECOMMENDED)
 
 
 __all__ = [
+    "AmendmentRequest", "AmendmentStatus", "LegalForm",
     "Application", "Attachment", "CostCategory", "CostItem", "Event", "FileNumberCounter", "FinancingType",
     "InternalNote", "Invitation", "LegalText", "Membership", "Message", "Notice", "NoticeKind", "NoticeStatus",
     "Organisation", "Payment", "PaymentMode", "PaymentPlan", "PaymentRun", "PaymentSource", "PaymentStatus",

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from applications import rules
+from applications import decision_rules, rules
 from applications.audit import ApplicationError, actor_name, event_record  # noqa: F401 - part of this module's API
 from applications.models import (
     Application,
@@ -108,8 +108,10 @@ def plan_totals_refresh(*, application: Application) -> None:
 
 # --- Applicant side ---------------------------------------------------------------------------------------------
 
-def application_submit(*, application: Application, user, today=None) -> Application:
-    """Submit (or resubmit) an application: completeness check, lock, file number, receipt notice. Idempotent
+def application_submit(*, application: Application, user, declarations: dict | None = None,
+                       today=None) -> Application:
+    """Submit (or resubmit) an application: completeness check, the applicant's declarations (project not started,
+    VAT deduction, other funding, correctness, electronic delivery), lock, file number, receipt notice. Idempotent
     under double submission: the second request finds the application no longer editable and changes nothing."""
     with transaction.atomic():
         if LineRule.objects.filter(pk=application.rule_id, one_per_organisation=True).exists():
@@ -127,6 +129,11 @@ def application_submit(*, application: Application, user, today=None) -> Applica
         problems = rules.completeness_problems(application=application, today=today)
         if problems:
             raise ApplicationError("Der Antrag ist noch nicht vollständig: " + " ".join(p.message for p in problems))
+        missing = decision_rules.declaration_problems(declarations or {})
+        if missing:
+            raise ApplicationError("Bitte geben Sie alle Erklärungen ab: " + " ".join(missing.values()))
+        application.declarations = decision_rules.declarations_record(declarations, user=user, name=actor_name(user))
+        application.save(update_fields=["declarations", "updated_at"])
         plan_totals_refresh(application=application)
         file_number_assign(application=application)
         application.submitted_at = timezone.now()
@@ -409,9 +416,14 @@ def _split_amounts(application: Application, amount: Decimal, split: dict[int, D
 
 
 def application_decide(*, application: Application, user, action: str, amount: Decimal | None = None,
-                       reasons: str = "", split: dict[int, Decimal] | None = None) -> Application:
+                       reasons: str = "", split: dict[int, Decimal] | None = None,
+                       eligible_fixed: bool = False) -> Application:
     """Approve, partially approve or reject. Approvals book commitments (all years or none) under row locks,
-    check the four-eyes rule and the line's caps, and create the notice in the same transaction."""
+    check the four-eyes rule and the line's caps, and create the notice in the same transaction.
+
+    A partial approval fixes the eligible expenses per cost line first (decisions.application_partially_approve,
+    which passes eligible_fixed=True): the notice's table, total and financing follow from that plan, so its
+    reasons and operative part agree. Without it a partial approval is refused."""
     if action not in ("approve", "partially_approve", "reject"):
         raise TransitionError(f"„{action}“ ist keine Entscheidung.")
     with transaction.atomic():
@@ -439,8 +451,11 @@ def application_decide(*, application: Application, user, action: str, amount: D
             )
         if action == "approve" and amount < application.requested_amount:
             raise ApplicationError("Ein geringerer Betrag als beantragt ist eine Teilbewilligung (mit Begründung).")
-        if action == "partially_approve" and amount >= application.requested_amount:
-            raise ApplicationError("Eine Teilbewilligung muss unter dem beantragten Betrag liegen.")
+        if action == "partially_approve" and amount > application.requested_amount:
+            raise ApplicationError("Eine Teilbewilligung darf den beantragten Betrag nicht übersteigen.")
+        blockers = decision_rules.approval_blockers(organisation=application.organisation)
+        if blockers:
+            raise ApplicationError(" ".join(blockers))
         threshold = four_eyes_threshold()
         if application.recommended_by_id == user.pk and amount > threshold:
             raise ApplicationError(
@@ -456,6 +471,11 @@ def application_decide(*, application: Application, user, action: str, amount: D
         )
         if cap_problems:
             raise ApplicationError(" ".join(p.message for p in cap_problems))
+        if action == "partially_approve" and not eligible_fixed:
+            raise ApplicationError(
+                "Eine Teilbewilligung legt fest, welche Ausgaben zuwendungsfähig sind: bitte entscheiden Sie über "
+                "„Teilweise bewilligen“ je Kostenposition (Betrag oder „nicht zuwendungsfähig“ mit Grund)."
+            )
         # Each year's tranche against its allocation or, before the year's budget is enacted, its VE; all or none,
         # rules locked in the one order (funding.services, LOCK ORDER).
         try:
@@ -469,6 +489,8 @@ def application_decide(*, application: Application, user, action: str, amount: D
                          reason=f"Mittelbindung {part.year}", visible_to_applicant=False)
         for part in parts:
             PlanYear.objects.filter(application=application, year=part.year).update(approved_grant=part.amount)
+        if action == "approve":  # approved as applied for: every cost line is eligible in full
+            application.cost_items.update(approved_amount=F("amount"), exclusion_reason="")
         application_transition(application=application, user=user, action=action, reason=reasons, amount=amount,
                                check=False)
         application.approved_amount = amount
@@ -476,37 +498,6 @@ def application_decide(*, application: Application, user, action: str, amount: D
         application.decided_at, application.decided_by = timezone.now(), user
         application.save(update_fields=["approved_amount", "decision_reasons", "decided_at", "decided_by", "updated_at"])
         notice_create(application=application, kind=NoticeKind.APPROVAL, user=user, amount=amount, reasons=reasons)
-        return application
-
-
-def application_amend(*, application: Application, user, new_amount: Decimal, reasons: str) -> Application:
-    """Änderungsbescheid: reduce (release) or raise (commit) a funded application's amount for its own year."""
-    new_amount = money(new_amount)
-    if not reasons.strip():
-        raise ApplicationError("Bitte begründen Sie die Änderung (sie steht im Änderungsbescheid).")
-    with transaction.atomic():
-        application = _lock(application)
-        check_transition(action="amend", status=application.status, actors=actors_for(user, application))
-        old = application.approved_amount or ZERO
-        if new_amount < 0 or new_amount == old:
-            raise ApplicationError("Der neue Betrag muss sich vom bisherigen unterscheiden und darf nicht negativ sein.")
-        if new_amount > application.requested_amount:
-            raise ApplicationError("Der neue Betrag darf den beantragten nicht übersteigen.")
-        try:
-            if new_amount < old:
-                budget.budget_release(rule=application.rule, application=application, amount=old - new_amount,
-                                      user=user, reason=reasons)
-            else:
-                budget.budget_commit(rule=application.rule, application=application, amount=new_amount - old,
-                                     user=user, reason=reasons)
-        except budget.BudgetError as exc:
-            raise ApplicationError(str(exc)) from exc
-        application.approved_amount = new_amount
-        application.save(update_fields=["approved_amount", "updated_at"])
-        event_record(application=application, user=user, action="amend", from_status=application.status,
-                     to_status=application.status, reason=reasons, amount=new_amount)
-        notice_create(application=application, kind=NoticeKind.AMENDMENT, user=user, amount=new_amount,
-                      previous_amount=old, reasons=reasons)
         return application
 
 

@@ -121,6 +121,15 @@ EVENTS: dict[str, str] = {
     "payment_reminder": "Erinnerung: Mittel verwenden",
     "payment_plan": "Auszahlungsplan festgelegt",
     "payment_retention_release": "Einbehalt freigegeben",
+    "amendment_request": "Änderungsantrag gestellt",
+    "amendment_recommend": "Votum zum Änderungsantrag",
+    "amendment_reject": "Änderungsantrag abgelehnt",
+    "early_start_request": "Vorzeitiger Maßnahmebeginn beantragt",
+    "early_start_consent": "Vorzeitigem Maßnahmebeginn zugestimmt",
+    "early_start_refuse": "Vorzeitiger Maßnahmebeginn nicht zugelassen",
+    "remedy_waiver": "Rechtsbehelfsverzicht erklärt",
+    "amendment_decide": "Über Änderungsantrag entscheiden",
+    "early_start": "Vorzeitiger Maßnahmebeginn",
 }
 
 

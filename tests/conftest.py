@@ -112,6 +112,10 @@ def _seed_reference() -> None:
     seed_groups()
     seed_legal_texts()
     seed_entity_organisations()
+    # no approval without a bank account (issue 12): the 33 get a (test) account here, as the demo gives them
+    from applications.demo import demo_bank_accounts
+
+    demo_bank_accounts()
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,15 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     city = "Darmstadt"
     non_profit = True
     verified_at = factory.LazyFunction(timezone.now)
+    iban = "DE89370400440532013000"  # a valid test IBAN: no approval without a bank account (issue 12)
+    account_holder = factory.LazyAttribute(lambda o: o.name)
+
+
+# What a signatory declares at submission (issue 12); pass as application_submit(..., declarations=DECLARATIONS).
+DECLARATIONS = {"not_started": True, "correct_complete": True, "electronic_delivery": True, "vat": "nein",
+                "other_funding": "keine", "other_funding_details": ""}
+DECLARATION_POST = {"not_started": "on", "correct_complete": "on", "electronic_delivery": "on", "vat": "nein",
+                    "other_funding": "keine"}
 
 
 def member(user, organisation, role=Role.SIGNATORY) -> Membership:
@@ -96,6 +105,40 @@ def attach_required(app, user=None) -> None:
     for kind in app.rule.required_attachments:
         attachment_store(application=app, user=user, kind=kind, upload=ContentFile(_DEMO_PDF, name=f"{kind}.pdf"),
                          check_editable=False)
+
+
+def partial_lines(app, amount, reason: str = "Nicht zuwendungsfähig.") -> dict:
+    """Line decisions (cost item id -> (eligible, reason)) under which a one-year application's grant becomes
+    `amount`: the eligible total is set from the financing type's formula, reducing the last lines first."""
+    from applications.models import PlanYear
+
+    amount = Decimal(amount)
+    app.rule.refresh_from_db()
+    plan = PlanYear.objects.get(application=app)
+    kind = app.rule.financing_type
+    if kind == "fehlbedarf":
+        eligible = amount + plan.own_funds + plan.third_party_funds + plan.other_public_funds
+    elif kind == "voll":
+        eligible = amount + plan.third_party_funds + plan.other_public_funds
+    elif kind == "anteil":
+        eligible = (amount * 100 / app.rule.funding_rate).quantize(Decimal("0.01"))
+    else:
+        eligible = amount
+    items = list(app.cost_items.order_by("year", "id"))
+    cut = sum((i.amount for i in items), Decimal("0")) - eligible
+    lines = {}
+    for item in reversed(items):
+        take = min(item.amount, max(cut, Decimal("0")))
+        cut -= take
+        lines[item.pk] = (item.amount - take, reason if take else "")
+    return lines
+
+
+def partially_approve(app, user, amount, reasons: str = "Nicht zuwendungsfähig."):
+    from applications.decisions import application_partially_approve
+
+    return application_partially_approve(application=app, user=user, lines=partial_lines(app, amount, reasons),
+                                         reasons=reasons)
 
 
 def multi_year_application(*, organisation, code: str, year: int, grants: dict[int, str], details=None,

@@ -45,13 +45,14 @@ class LegalTextAdmin(admin.ModelAdmin):
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
     list_display = ("number", "kind", "file_number", "organisation", "status", "attempts", "send_count",
-                    "created_at", "sent_at", "error_short", "pdf_link")
+                    "created_at", "sent_at", "final_display", "error_short", "pdf_link")
     # No date_hierarchy: it ran SELECT DISTINCT date_trunc(...) over every notice on each view (154k at scale);
     # the year filter reads the first and last date from the index. Exact counts, one count, deep pages by key.
     list_filter = ("status", "kind", year_filter("created_at", "Erstellt im Jahr"))
     list_select_related = ("application__organisation",)
     # What the rows show, nothing more (no PDF context JSON, legal versions, reasons of 100 notices per page).
     list_only = ("id", "number", "kind", "status", "attempts", "send_count", "created_at", "sent_at", "last_error",
+                 "first_sent_at", "remedy_waived_at",  # "bestandskräftig ab" column
                  "pdf", "application__file_number", "application__organisation__name")
     search_fields = ("=application__file_number", "number")
     # Sortable where an index serves the order (154k notices at scale): sorting the whole outbox by attempts or
@@ -63,8 +64,33 @@ class NoticeAdmin(admin.ModelAdmin):
     actions = ("retry_failed", "resend_sent")
     readonly_fields = ("application", "kind", "status", "number", "amount", "previous_amount", "reasons",
                        "sha256", "attempts", "last_error", "created_at", "created_by", "rendered_at", "sent_at",
-                       "send_count", "claimed_at", "legal_versions", "context", "pdf_link")
-    exclude = ("pdf",)
+                       "send_count", "claimed_at", "first_sent_at", "received_display", "deadline_display",
+                       "final_display", "remedy_waived_at", "remedy_waived_by_name", "legal_versions", "context",
+                       "pdf_link")
+    exclude = ("pdf", "remedy_waived_by")
+
+    @admin.display(description="Gilt als bekannt gegeben am (§ 41 Abs. 2 HVwVfG)")
+    def received_display(self, obj):
+        from applications.decision_rules import notice_received_on
+
+        day = notice_received_on(obj)
+        return f"{day:%d.%m.%Y}" if day else "– (noch nicht versandt)"
+
+    @admin.display(description="Klagefrist endet am (§ 74 VwGO)")
+    def deadline_display(self, obj):
+        from applications.decision_rules import notice_action_deadline
+
+        day = notice_action_deadline(obj)
+        return f"{day:%d.%m.%Y}" if day else "–"
+
+    @admin.display(description="Bestandskräftig ab")
+    def final_display(self, obj):
+        from applications.decision_rules import notice_final_on
+
+        day = notice_final_on(obj)
+        if day is None:
+            return "–"
+        return f"{day:%d.%m.%Y}" + (" (Rechtsbehelfsverzicht)" if obj.remedy_waived_at else "")
 
     @admin.display(description="Aktenzeichen", ordering="application__file_number")
     def file_number(self, obj):

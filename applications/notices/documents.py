@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from applications import decision_rules
 from applications.models import Application, CostCategory, NoticeKind
 from applications.notices.legal import KIND_TEXTS, current_texts
 from wir_portal.money import money
@@ -21,6 +22,7 @@ SUBJECTS = {
     NoticeKind.REJECTION: "Ablehnungsbescheid",
     NoticeKind.AMENDMENT: "Änderungsbescheid",
     NoticeKind.RECEIPT: "Eingangsbestätigung",
+    NoticeKind.EARLY_START: "Zustimmung zum vorzeitigen Maßnahmebeginn",
 }
 
 
@@ -105,7 +107,10 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
         },
         "cost_items": [
             {"year": c.year, "category": categories.get(c.category, c.category), "description": c.description,
-             "amount": _dec(c.amount)}
+             "amount": _dec(c.amount),
+             # what the decision fixed as eligible (None: not decided -> the amount applied for)
+             "approved_amount": _dec(c.approved_amount) if c.approved_amount is not None else None,
+             "exclusion_reason": c.exclusion_reason}
             for c in cost_items
         ],
         "plan_years": [
@@ -119,7 +124,27 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
         "signer": signer if kind != NoticeKind.RECEIPT else "",
     }
     if application.period_end:
-        context["proof_deadline"] = _iso(add_months(application.period_end, 6))
+        context["proof_deadline"] = _iso(decision_rules.proof_of_use_deadline(application.period_end))
+    context["anbest_key"] = decision_rules.anbest_for(org) or ""
+    context["recipient"]["legal_form_label"] = org.get_legal_form_display() if org.legal_form else ""
+    context["bank"] = {"iban": decision_rules.iban_display(org.iban), "holder": org.account_holder}
+    eligible_by_year: dict[int, Decimal] = {}
+    for c in cost_items:
+        value = c.approved_amount if c.approved_amount is not None else c.amount
+        eligible_by_year[c.year] = eligible_by_year.get(c.year, Decimal("0")) + value
+    context["financing"] = [
+        {"year": p.year, "eligible": _dec(eligible_by_year.get(p.year, Decimal("0"))),
+         "other_income": _dec(p.own_funds + p.third_party_funds + p.other_public_funds),
+         "requested": _dec(p.requested_grant),
+         "grant": _dec(p.approved_grant if p.approved_grant is not None else p.requested_grant)}
+        for p in plan_years
+    ]
+    if rule.financing_type == "festbetrag":
+        context["unit_basis"] = decision_rules.unit_basis(rule=rule, details=application.details or {},
+                                                          organisation=org)
+    if kind == NoticeKind.EARLY_START:
+        context["early_start_from"] = _iso(application.early_start_from)
+        context["early_start_reason"] = application.early_start_reason
     if kind != NoticeKind.RECEIPT:
         try:  # frozen with the decision; if unknown now, the renderer resolves it again or refuses
             context["court"] = court_for(org)

@@ -2,7 +2,7 @@
 
 Texts are plain text; a blank line starts a new paragraph. Placeholders are replaced literally (no str.format, so
 braces typed by staff cannot break rendering): {court_name}, {court_address}, {authority}, {authority_name},
-{signer}, {submitted_date}, {proof_deadline}.
+{signer}, {submitted_date}, {proof_deadline}, {ministry}, {bank_account}, {receipt_days}, {early_start_from}.
 Notices record the versions they used (Notice.legal_versions), so an old notice can be re-rendered exactly.
 """
 
@@ -36,11 +36,41 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Rechtsbehelfsbelehrung",
         "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Klage beim {court_name}, "
         "{court_address}, erhoben werden (§ 74 Abs. 1 Satz 2, § 52 Nr. 3 VwGO). Ein Widerspruchsverfahren findet "
-        "nicht statt (§ 16a Abs. 1 HessAGVwGO).\n\n"
+        "nicht statt, weil der Bescheid von einem Regierungspräsidium erlassen worden ist (§ 68 Abs. 1 Satz 2 "
+        "VwGO in Verbindung mit § 16a Abs. 2 HessAGVwGO).\n\n"
         "Die Klage ist schriftlich oder zur Niederschrift des Urkundsbeamten der Geschäftsstelle zu erheben oder "
         "als elektronisches Dokument nach Maßgabe des § 55a VwGO einzureichen. Sie muss den Kläger, den Beklagten "
         "(das Land Hessen, vertreten durch das {authority_name}) und den Gegenstand des Klagebegehrens bezeichnen "
         "und soll einen bestimmten Antrag enthalten.",
+    ),
+    "ministry": (
+        "Zuwendungsgeber (Ministerium)",
+        "Hessisches Ministerium für Arbeit, Integration, Jugend und Soziales",
+    ),
+    "legal_basis": (
+        "Rechtsgrundlagen",
+        "Rechtsgrundlagen dieses Bescheids sind das Haushaltsgesetz des Landes Hessen für das jeweilige "
+        "Haushaltsjahr, die §§ 23 und 44 der Hessischen Landeshaushaltsordnung (LHO) mit den Verwaltungsvorschriften "
+        "zu § 44 LHO und die Richtlinie des Hessischen Ministeriums für Arbeit, Integration, Jugend und Soziales zur Förderung der Integration im Landesprogramm „WIR – "
+        "Vielfalt und Teilhabe“ (Förderrichtlinie) in der jeweils geltenden Fassung. Ein Rechtsanspruch auf die "
+        "Zuwendung besteht nicht; die Bewilligungsbehörde entscheidet nach pflichtgemäßem Ermessen im Rahmen der "
+        "verfügbaren Haushaltsmittel.",
+    ),
+    "delivery": (
+        "Bekanntgabe und Bestandskraft",
+        "Dieser Bescheid wird Ihnen elektronisch übermittelt. Er gilt am {receipt_days} Tag nach der Absendung als "
+        "bekannt gegeben (§ 41 Abs. 2 Satz 2 HVwVfG). Sie können im WIR-Portal auf Rechtsbehelfe gegen diesen "
+        "Bescheid verzichten (Rechtsbehelfsverzicht); er wird dann sofort bestandskräftig.",
+    ),
+    "early_start_consent": (
+        "Zustimmung zum vorzeitigen Maßnahmebeginn",
+        "Dem Beginn des Vorhabens vor Bekanntgabe des Zuwendungsbescheids ab dem {early_start_from} wird "
+        "zugestimmt (Ausnahme vom Verbot des vorzeitigen Maßnahmebeginns, Nr. 1.3 der Verwaltungsvorschriften zu "
+        "§ 44 LHO).\n\n"
+        "Diese Zustimmung ist keine Bewilligung. Aus ihr kann weder dem Grunde noch der Höhe nach ein Anspruch auf "
+        "eine Zuwendung abgeleitet werden; die Entscheidung über Ihren Antrag bleibt vorbehalten. Ausgaben, die Sie "
+        "vor der Bewilligung eingehen, tragen Sie auf eigenes Risiko. Wird keine oder eine geringere Zuwendung "
+        "bewilligt, gehen die Ausgaben zu Ihren Lasten.",
     ),
     "purpose_clause": (
         "Zweckbestimmung (Antrag als Bestandteil)",
@@ -64,12 +94,13 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Auszahlung (Mittelabruf)",
         "Die Zuwendung wird auf Anforderung (Mittelabruf) ausgezahlt. Sie darf nur insoweit und nicht eher "
         "angefordert werden, als sie innerhalb von zwei Monaten nach der Auszahlung für fällige Zahlungen im "
-        "Rahmen des Zuwendungszwecks benötigt wird. Die Auszahlung erfolgt auf das im Antrag angegebene Konto.",
+        "Rahmen des Zuwendungszwecks benötigt wird. Die Auszahlung erfolgt auf das Konto {bank_account}.",
     ),
     "proof_of_use": (
         "Verwendungsnachweis",
-        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Ablauf des Bewilligungszeitraums, "
-        "spätestens bis zum {proof_deadline}, nachzuweisen. Der Verwendungsnachweis besteht aus einem "
+        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Erfüllung des Zuwendungszwecks, "
+        "spätestens jedoch mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats nachzuweisen, das "
+        "ist der {proof_deadline}. Der Verwendungsnachweis besteht aus einem "
         "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
         "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
         "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
@@ -99,21 +130,60 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 
 # Which blocks each kind of notice uses (the admin lists all; the renderer records the versions of these).
 KIND_TEXTS: dict[str, list[str]] = {
-    "approval": ["authority", "authority_contact", "return_address", "signature", "purpose_clause", "payment",
-                 "proof_of_use", "anbest_p", "anbest_gk", "repayment", "remedies", "data_protection"],
-    "rejection": ["authority", "authority_contact", "return_address", "signature", "remedies", "data_protection"],
-    "amendment": ["authority", "authority_contact", "return_address", "signature", "remedies", "data_protection"],
-    "receipt": ["authority", "authority_contact", "return_address", "signature", "early_start", "data_protection"],
+    "approval": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                 "purpose_clause", "payment", "proof_of_use", "anbest_p", "anbest_gk", "repayment", "remedies",
+                 "delivery", "data_protection"],
+    "rejection": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                  "remedies", "delivery", "data_protection"],
+    "amendment": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                  "proof_of_use", "anbest_p", "anbest_gk", "remedies", "delivery", "data_protection"],
+    "receipt": ["authority", "authority_contact", "return_address", "signature", "ministry", "early_start",
+                "data_protection"],
+    "early_start": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
+                    "early_start_consent", "remedies", "delivery", "data_protection"],
+}
+
+# Built-in texts that an earlier release seeded and this one corrects. A block whose newest version is still one of
+# these (nobody edited it) gets the new default as its next version; a block staff have edited is left alone.
+# Issued notices keep the versions they used (Notice.legal_versions), so they keep saying what they said.
+SUPERSEDED_DEFAULTS: dict[str, list[str]] = {
+    "remedies": [
+        "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Klage beim {court_name}, "
+        "{court_address}, erhoben werden (§ 74 Abs. 1 Satz 2, § 52 Nr. 3 VwGO). Ein Widerspruchsverfahren findet "
+        "nicht statt (§ 16a Abs. 1 HessAGVwGO).\n\n"
+        "Die Klage ist schriftlich oder zur Niederschrift des Urkundsbeamten der Geschäftsstelle zu erheben oder "
+        "als elektronisches Dokument nach Maßgabe des § 55a VwGO einzureichen. Sie muss den Kläger, den Beklagten "
+        "(das Land Hessen, vertreten durch das {authority_name}) und den Gegenstand des Klagebegehrens bezeichnen "
+        "und soll einen bestimmten Antrag enthalten.",
+    ],
+    "proof_of_use": [
+        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Ablauf des Bewilligungszeitraums, "
+        "spätestens bis zum {proof_deadline}, nachzuweisen. Der Verwendungsnachweis besteht aus einem "
+        "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
+        "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
+        "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
+    ],
+    "payment": [
+        "Die Zuwendung wird auf Anforderung (Mittelabruf) ausgezahlt. Sie darf nur insoweit und nicht eher "
+        "angefordert werden, als sie innerhalb von zwei Monaten nach der Auszahlung für fällige Zahlungen im "
+        "Rahmen des Zuwendungszwecks benötigt wird. Die Auszahlung erfolgt auf das im Antrag angegebene Konto.",
+    ],
 }
 
 
 def seed_legal_texts() -> None:
-    """Create version 1 of every block that does not exist yet (idempotent; never overwrites staff edits)."""
-    existing = set(LegalText.objects.values_list("key", flat=True))
+    """Create version 1 of every block that does not exist yet, and a new version of every block still carrying a
+    superseded built-in text (idempotent; never overwrites staff edits, never changes a version in place)."""
+    latest = current_texts()
     LegalText.objects.bulk_create(
         [LegalText(key=key, version=1, title=title, body=body)
-         for key, (title, body) in DEFAULT_TEXTS.items() if key not in existing]
+         for key, (title, body) in DEFAULT_TEXTS.items() if key not in latest]
     )
+    for key, old_bodies in SUPERSEDED_DEFAULTS.items():
+        text = latest.get(key)
+        if text is not None and text.body in old_bodies:
+            title, body = DEFAULT_TEXTS[key]
+            legal_text_save(key=key, title=title, body=body)
 
 
 def current_texts() -> dict[str, LegalText]:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from applications import decision_rules
 from applications.models import Application, Notice, NoticeKind, NoticeStatus
 from applications.notices import legal
 from applications.notices.documents import (
@@ -43,8 +44,9 @@ TEMPLATES = {
     NoticeKind.REJECTION: "notices/rejection.html",
     NoticeKind.AMENDMENT: "notices/amendment.html",
     NoticeKind.RECEIPT: "notices/receipt.html",
+    NoticeKind.EARLY_START: "notices/early_start.html",
 }
-NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT}
+NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START}
 
 
 def lease() -> datetime.timedelta:
@@ -99,14 +101,40 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "submitted_date": _date(context.get("submitted_at")).strftime("%d.%m.%Y") if context.get("submitted_at") else "",
         "proof_deadline": _date(context.get("proof_deadline")).strftime("%d.%m.%Y") if context.get("proof_deadline") else "",
         "signer": context.get("signer") or "",
+        "ministry": texts["ministry"].body.strip() if "ministry" in texts and (
+            not legal_versions or "ministry" in legal_versions) else "",
+        "bank_account": _bank_text(context.get("bank")),
+        "receipt_days": {3: "dritten", 4: "vierten"}.get(decision_rules.receipt_days(), str(decision_rules.receipt_days())),
+        "early_start_from": (_date(context.get("early_start_from")).strftime("%d.%m.%Y")
+                             if context.get("early_start_from") else ""),
     }
+    if legal_versions:
+        # A notice keeps what it said: blocks introduced after it was decided (e.g. the ministry's current name, the
+        # legal basis) are not added when it is rendered again.
+        for key in ("ministry", "legal_basis", "delivery", "early_start_consent"):
+            if key not in legal_versions:
+                texts.pop(key, None)
+                values[key] = ""
     blocks = {key: legal.paragraphs(legal.fill(text.body, values)) for key, text in texts.items()}
     plan_years = [
         {**p, **{k: _amount(p[k]) for k in ("own_funds", "third_party_funds", "other_public_funds",
                                               "requested_grant", "approved_grant")}}
         for p in context.get("plan_years", [])
     ]
-    cost_items = [{**c, "amount": _amount(c["amount"])} for c in context.get("cost_items", [])]
+    cost_items = [
+        {**c, "amount": _amount(c["amount"]),
+         # snapshots from before per-line decisions carry no approved amount: the plan was approved as applied for
+         "approved_amount": _amount(c["approved_amount"]) if c.get("approved_amount") is not None
+         else _amount(c["amount"])}
+        for c in context.get("cost_items", [])
+    ]
+    eligible_items = [c for c in cost_items if c["approved_amount"] > 0]
+    excluded_items = [c for c in cost_items if c["approved_amount"] == 0]
+    reduced_items = [c for c in cost_items if 0 < c["approved_amount"] < c["amount"]]
+    financing = [{**f, **{k: _amount(f[k]) for k in ("eligible", "other_income", "requested", "grant")}}
+                 for f in context.get("financing", [])]
+    unit_basis = [{**u, "rate": _amount(u["rate"]), "amount": _amount(u["amount"]),
+                   "quantity": u["quantity"].replace(".", ",")} for u in context.get("unit_basis", [])]
     recipient = context["recipient"]
     template_context = {
         "c": context,
@@ -130,16 +158,34 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "partial": (context.get("amount") is not None and context.get("requested_amount") is not None
                     and _amount(context["amount"]) < _amount(context["requested_amount"])),
         "cost_items": cost_items,
-        "cost_total": sum((c["amount"] for c in cost_items), Decimal("0.00")),
+        "eligible_items": eligible_items,
+        "excluded_items": excluded_items,
+        "reduced_items": reduced_items,
+        "not_eligible_total": sum((c["amount"] - c["approved_amount"] for c in cost_items), Decimal("0.00")),
+        "financing": financing,
+        "unit_basis": unit_basis,
+        "unit_basis_total": sum((u["amount"] for u in unit_basis), Decimal("0.00")),
+        "bank": context.get("bank") or {},
+        "early_start_from": _date(context.get("early_start_from")),
+        "amendment_requested_at": _date((context.get("amendment") or {}).get("requested_at")),
+        "amendment_old_end": _date((context.get("amendment") or {}).get("old_period_end"))
+        if (context.get("amendment") or {}).get("new_period_end") else None,
+        "amendment_years": [{"year": y["year"], "old": _amount(y["old"]), "new": _amount(y["new"])}
+                            for y in (context.get("amendment") or {}).get("years", [])],
+        "cost_total": sum((c["approved_amount"] for c in cost_items), Decimal("0.00")),
+        "requested_cost_total": sum((c["amount"] for c in cost_items), Decimal("0.00")),
         "plan_years": plan_years,
         "recipient": recipient,
         "court": court,
         "texts": blocks,
         "authority_lines": authority.split("\n"),
-        "anbest_key": "anbest_gk" if recipient.get("is_municipal") else "anbest_p",
+        "ministry": values["ministry"],
+        # Notices decided before the legal-form split said GK for every "municipal" kind; they keep saying it.
+        "anbest_key": context.get("anbest_key") or ("anbest_gk" if recipient.get("is_municipal") else "anbest_p"),
         "line_conditions": legal.paragraphs(context.get("line_conditions") or ""),
         "reasons": legal.paragraphs(context.get("reasons") or ""),
         "purpose": legal.paragraphs(context.get("purpose") or ""),
+        "early_start_reason": legal.paragraphs(context.get("early_start_reason") or ""),
     }
     html = render_to_string(TEMPLATES[kind], template_context)
     file_number = context.get("file_number") or ""
@@ -147,6 +193,13 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
     subject = f"{SUBJECTS[kind]} – Landesprogramm WIR, {context['line']} {context['year']}: {context['title']}"
     keywords = [file_number, number, "Landesprogramm WIR", context["line"]]
     return Rendered(html=html, title=title, subject=subject, keywords=keywords, court=court)
+
+
+def _bank_text(bank) -> str:
+    if not bank or not bank.get("iban"):
+        return "der Organisation"
+    holder = f" ({bank['holder']})" if bank.get("holder") else ""
+    return f"IBAN {bank['iban']}{holder}"
 
 
 def _render(notice: Notice, *, draft: bool = False) -> tuple[bytes, Rendered]:
@@ -269,9 +322,10 @@ def notice_send(*, notice_id: int) -> str:
             log.warning("notice %s: sent, but the claim was taken over meanwhile", notice_id)
         current.status, current.claimed_at = NoticeStatus.SENT, None
         current.sent_at = timezone.now()
+        current.first_sent_at = current.first_sent_at or current.sent_at  # the Bekanntgabe counts from the first
         current.send_count += 1
         current.last_error = ""
-        current.save(update_fields=["status", "claimed_at", "sent_at", "send_count", "last_error"])
+        current.save(update_fields=["status", "claimed_at", "sent_at", "first_sent_at", "send_count", "last_error"])
         event_record(application=notice.application, user=None, action="notice_sent",
                      reason=f"{SUBJECTS[notice.kind]} {notice.number} per E-Mail versandt")
     return NoticeStatus.SENT
@@ -374,15 +428,16 @@ def notice_preview(*, application: Application, user=None, kind: str | None = No
 
 
 def notice_create(*, application, kind: str, user, amount: Decimal | None = None,
-                  previous_amount: Decimal | None = None, reasons: str = "") -> Notice:
+                  previous_amount: Decimal | None = None, reasons: str = "", extra: dict | None = None) -> Notice:
     """Create the outbox row in the caller's transaction; the render task is queued only after commit."""
     number = f"{application.file_number or application.pk}/{application.notices.count() + 1}"
     notice = Notice.objects.create(
         application=application, kind=kind, amount=amount, previous_amount=previous_amount,
         reasons=reasons.strip(), created_by=user, number=number,
-        context=notice_context_build(application=application, kind=kind, amount=amount,
-                                     previous_amount=previous_amount, reasons=reasons,
-                                     signer=(user.get_full_name() or user.get_username()) if user else ""),
+        context={**notice_context_build(application=application, kind=kind, amount=amount,
+                                        previous_amount=previous_amount, reasons=reasons,
+                                        signer=(user.get_full_name() or user.get_username()) if user else ""),
+                 **(extra or {})},  # e.g. what an Änderungsantrag changed
         legal_versions=legal_versions_for(kind),
     )
     notice_enqueue(notice_id=notice.pk)

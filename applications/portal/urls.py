@@ -17,3 +17,11 @@ urlpatterns = [
     path("anlagen/<int:pk>/loeschen/", views.attachment_delete, name="attachment_delete"),
     path("bescheide/<int:pk>/", views.notice_download, name="notice_download"),
 ]
+
+from . import views_decide  # noqa: E402
+
+urlpatterns += [
+    path("antraege/<int:pk>/aenderungsantrag/", views_decide.amendment_request, name="amendment_request"),
+    path("antraege/<int:pk>/vorzeitiger-beginn/", views_decide.early_start_request, name="early_start_request"),
+    path("bescheide/<int:pk>/rechtsbehelfsverzicht/", views_decide.remedy_waive, name="remedy_waive"),
+]

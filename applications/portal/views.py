@@ -29,6 +29,7 @@ from applications.portal.forms import (
     WithdrawForm,
     YearPlan,
 )
+from applications.portal.forms_decide import DeclarationsForm
 from applications.rules import Problem
 from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from, event_label
 from funding.models import AttachmentKind, LedgerEntry, LedgerKind, LineRule
@@ -39,7 +40,7 @@ SESSION_PENDING = "wir_apply_pending"  # POST data of a just-created draft whose
 
 EVENT_REASON_SHOWN = {"request_changes", "partially_approve", "reject", "withdraw", "withdraw_for_applicant",
                       "follow_up", "amend", "notice_sent", "notice_resend", "payment_refuse", "payment_paid",
-                      "payment_tranche_due", "payment_plan"}
+                      "payment_tranche_due", "payment_plan", "amendment_reject", "early_start_refuse"}
 STATUS_BADGE = {
     Status.DRAFT: "text-bg-secondary", Status.CHANGES_REQUESTED: "text-bg-warning",
     Status.APPROVED: "text-bg-success", Status.PARTIALLY_APPROVED: "text-bg-success",
@@ -574,8 +575,13 @@ def application_submit(request, pk: int):
         if not membership.can_submit:
             return _forbidden(request, "Nur zeichnungsberechtigte Personen Ihrer Organisation können Anträge "
                                        "einreichen. Bitte wenden Sie sich an Ihre Organisations-Administration.")
+        declarations_form = DeclarationsForm(request.POST)
+        if not declarations_form.is_valid():
+            messages.error(request, "Bitte geben Sie alle Erklärungen ab.")
+            return _render_submit(request, application, membership, declarations_form, status=400)
         try:
-            application = services.application_submit(application=application, user=request.user)
+            application = services.application_submit(application=application, user=request.user,
+                                                      declarations=declarations_form.declarations())
         except TransitionError as exc:
             application.refresh_from_db()
             if application.submitted_at and not application.is_editable:
@@ -592,6 +598,10 @@ def application_submit(request, pk: int):
         return redirect("portal:application_detail", application.pk)
     if not application.is_editable:
         return redirect("portal:application_detail", application.pk)
+    return _render_submit(request, application, membership, DeclarationsForm())
+
+
+def _render_submit(request, application, membership, declarations_form, status=200):
     # One query each for plan years, cost items and attachments; the completeness check reads the same cache.
     prefetch_related_objects([application], "plan_years", "cost_items", "attachments")
     problems = rules.completeness_problems(application=application)
@@ -600,7 +610,8 @@ def application_submit(request, pk: int):
         "application": application, "problems": _problem_links(application, problems), "membership": membership,
         "plan_years": plan_years, "attachments": list(application.attachments.all()), "step": "submit",
         "can_submit": membership.can_submit, "verified": application.organisation.is_verified,
-    })
+        "declarations_form": declarations_form,
+    }, status=status)
 
 
 # --- status page ----------------------------------------------------------------------------------------------
@@ -641,7 +652,24 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
         if follow_rule and services.application_start_problem(organisation=application.organisation,
                                                               rule=follow_rule):
             follow_rule = None  # e.g. this year's application exists already, or the deadline has passed
+    from applications import decision_rules, decisions
+    from applications.models import AmendmentStatus
+
+    today = timezone.localdate()
+    for notice in notices:  # an Eingangsbestätigung is no decision: it has no remedy and never becomes final
+        decision = notice.kind != NoticeKind.RECEIPT
+        notice.received_on = decision_rules.notice_received_on(notice) if decision else None
+        notice.final_on = decision_rules.notice_final_on(notice) if decision else None
+        notice.can_waive = (membership.can_submit and notice.kind in decisions.WAIVABLE
+                            and notice.status == NoticeStatus.SENT and notice.remedy_waived_at is None
+                            and (notice.final_on is None or notice.final_on > today))
+    open_amendment = next((a for a in application.amendment_requests.all()
+                           if a.status in (AmendmentStatus.SUBMITTED, AmendmentStatus.RECOMMENDED)), None)
     return render(request, "portal/apply/status.html", {
+        "open_amendment": open_amendment,
+        "can_amend": membership.can_submit and application.status in FUNDED and open_amendment is None,
+        "can_request_early_start": membership.can_submit and application.status in PENDING
+        and application.early_start_requested_at is None,
         "application": application, "events": events, "thread": thread, "notices": notices,
         "plan_years": plan_years, "attachments": list(application.attachments.all()), "membership": membership,
         "can_withdraw": "withdraw" in actions, "can_submit": membership.can_submit,

@@ -155,7 +155,7 @@ class OrganisationAdmin(AdminInputMixin, admin.ModelAdmin):
     change_form_template = "admin/applications/organisation/change_form.html"
     actions = ["verify", "bank_change_confirm", "bank_change_discard"]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "district", "entity", "regierungsbezirk", "inhabitants"]}),
+        (None, {"fields": ["name", "kind", "legal_form", "district", "entity", "regierungsbezirk", "inhabitants"]}),
         ("Kontakt", {"fields": ["street", "postcode", "city", "email", "phone"]}),
         ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder",
                                                             "pending_bank_display"]}),
@@ -662,10 +662,19 @@ class ApplicationAdmin(admin.ModelAdmin):
         can_budget = request.user.has_perm("applications.view_budget")
         figures = budget_figures(rule=app.rule) if can_budget else None
         opts = self.opts
+        from applications.decision_rules import notice_final_on, notice_received_on
+
+        notices = list(app.notices.all())
+        for n in notices:  # receipts are no decisions: no remedy, no finality
+            decision = n.kind != "receipt"
+            n.received_on = notice_received_on(n) if decision else None
+            n.final_on = notice_final_on(n) if decision else None
         return {
             "opts": opts,
             "original": app,
             "application": app,
+            "amendments": list(app.amendment_requests.select_related("recommended_by", "decided_by")),
+            "declarations": _declarations_display(app.declarations),
             "has_view_permission": True,
             "app_label": opts.app_label,
             "status_label": status_labels.get(app.status, app.status),
@@ -680,7 +689,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             "events": events,
             "messages_list": list(app.messages.all()),
             "notes": list(app.internal_notes.all()),
-            "notices": list(app.notices.all()),
+            "notices": notices,
             "decisions": [d for d in decisions_for(app, actors)
                           if not services.four_eyes_refuses(application=app, user=request.user, action=d.action)],
             "budget": figures,
@@ -724,8 +733,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(change_url)
         figures = None
-        if action in ("approve", "partially_approve", "amend"):
+        if action in ("approve", "partially_approve", "amendment_decide"):
             figures = budget_figures(rule=app.rule)
+        from applications.staff.forms import open_amendment
+
+        amendment = open_amendment(app) if action.startswith("amendment_") else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -741,6 +753,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             "recommendation_label": RECOMMENDATION_LABELS.get(app.recommendation, app.recommendation),
             "four_eyes_threshold": services.four_eyes_threshold(),
             "status_label": Status(app.status).label,
+            "amendment": amendment,
+            "amendment_rows": _amendment_rows(app, amendment) if amendment else [],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/applications/application/decision.html", context)
@@ -819,6 +833,42 @@ class ApplicationAdmin(admin.ModelAdmin):
             "not_recommended": [a for a in apps if a.status != Status.RECOMMENDED],
         }
         return TemplateResponse(request, "admin/applications/application/bulk_approve.html", context)
+
+
+def _amendment_rows(app: Application, amendment) -> list[tuple[str, str, str]]:
+    """What an Änderungsantrag changes, as (what, before, requested) for the decision page."""
+    rows = []
+    if amendment.new_period_end:
+        rows.append(("Ende des Bewilligungszeitraums", f"{app.period_end:%d.%m.%Y}" if app.period_end else "–",
+                     f"{amendment.new_period_end:%d.%m.%Y}"))
+    items = {str(i.pk): i for i in app.cost_items.all()}
+    for pk, amount in amendment.cost_amounts.items():
+        item = items.get(pk)
+        if item is not None:
+            before = item.approved_amount if item.approved_amount is not None else item.amount
+            rows.append((f"{item.year} {item.description}", format_eur(before), format_eur(Decimal(amount))))
+    plan = {str(p.year): p for p in app.plan_years.all()}
+    for year, amount in amendment.year_amounts.items():
+        p = plan.get(year)
+        rows.append((f"Zuwendung {year}", format_eur(p.approved_grant or 0) if p else "–", format_eur(Decimal(amount))))
+    rows.append(("Zuwendung insgesamt", format_eur(amendment.previous_amount), format_eur(amendment.new_amount)))
+    return rows
+
+
+def _declarations_display(declarations: dict) -> list[str]:
+    from applications.decision_rules import OTHER_FUNDING_CHOICES, VAT_CHOICES
+
+    if not declarations:
+        return []
+    lines = list(declarations.get("statements") or [])
+    lines.append(dict(VAT_CHOICES).get(declarations.get("vat"), ""))
+    other = dict(OTHER_FUNDING_CHOICES).get(declarations.get("other_funding"), "")
+    if declarations.get("other_funding_details"):
+        other += f": {declarations['other_funding_details']}"
+    lines.append(other)
+    lines.append(f"Erklärt von {declarations.get('declared_by', '')} am "
+                 f"{str(declarations.get('declared_at', ''))[:10]}")
+    return [line for line in lines if line]
 
 
 def _detail_display(value, kind: str) -> str:

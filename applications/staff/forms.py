@@ -12,8 +12,8 @@ from typing import Any
 from django import forms
 
 from applications import services
-from applications.models import Application
-from applications.workflow import TRANSITIONS, Actor, actions_from, event_label
+from applications.models import AmendmentStatus, Application
+from applications.workflow import FUNDED, PENDING, TRANSITIONS, Actor, actions_from, event_label
 from wir_portal.forms import MoneyField as BaseMoneyField
 from wir_portal.money import format_eur
 
@@ -25,6 +25,14 @@ class MoneyField(BaseMoneyField):
         kwargs.setdefault("positive", True)
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"class": "vTextField wir-money"})
+
+
+class EligibleAmountField(MoneyField):
+    """The eligible part of a cost line: 0 means „nicht zuwendungsfähig“ (the one parser; 0 allowed)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["positive"] = False
+        super().__init__(*args, **kwargs)
 
 
 def _reason_field(label: str, *, required: bool, help_text: str = "") -> forms.CharField:
@@ -119,8 +127,46 @@ class ApproveForm(AmountForm):
     pass
 
 
-class PartialApproveForm(AmountForm):
-    reasons_required = True
+class PartialApproveForm(DecisionForm):
+    """Teilbewilligung per cost line: the eligible amount of each line (0 = not eligible) and, below the amount
+    applied for, the reason — both go into the notice. The grant per year is computed from this plan."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(self.application.cost_items.all())
+        for item in self.items:
+            label = f"{item.year} · {item.get_category_display()}: {item.description}"
+            self.fields[f"line_{item.pk}"] = EligibleAmountField(
+                label=label, initial=item.approved_amount if item.approved_amount is not None else item.amount,
+                help_text=f"beantragt {format_eur(item.amount)}; 0 = nicht zuwendungsfähig",
+            )
+            self.fields[f"reason_{item.pk}"] = forms.CharField(
+                label=f"Grund ({item.description})", required=False, max_length=1000,
+                initial=item.exclusion_reason,
+                help_text="Pflicht, wenn weniger als beantragt zuwendungsfähig ist (steht im Bescheid).",
+                widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+            )
+        self.fields["reasons"] = _reason_field(
+            "Weitere Begründung (steht im Bescheid)", required=False,
+            help_text="Optional; die Gründe je Kostenposition stehen bereits in der Tabelle des Bescheids.",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        lines = {}
+        for item in self.items:
+            amount = cleaned.get(f"line_{item.pk}")
+            reason = (cleaned.get(f"reason_{item.pk}") or "").strip()
+            if amount is None:
+                continue
+            if amount > item.amount:
+                self.add_error(f"line_{item.pk}", f"Höchstens der beantragte Betrag ({format_eur(item.amount)}).")
+            elif amount < item.amount and not reason:
+                self.add_error(f"reason_{item.pk}", "Bitte begründen Sie, warum die Ausgabe nicht oder nicht in "
+                                                    "voller Höhe zuwendungsfähig ist.")
+            lines[item.pk] = (amount, reason)
+        cleaned["lines"] = lines
+        return cleaned
 
 
 class RejectForm(DecisionForm):
@@ -132,17 +178,46 @@ class WithdrawForm(DecisionForm):
                            help_text="z. B. „Schreiben der Organisation vom 12.01.2027: Antrag zurückgezogen“.")
 
 
-class AmendForm(DecisionForm):
-    new_amount = MoneyField(label="Neuer bewilligter Betrag")
-    reasons = _reason_field("Begründung (steht im Änderungsbescheid)", required=True)
+def open_amendment(application: Application):
+    return application.amendment_requests.filter(
+        status__in=[AmendmentStatus.SUBMITTED, AmendmentStatus.RECOMMENDED]).first()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        current = self.application.approved_amount or Decimal("0.00")
-        self.fields["new_amount"].help_text = (
-            f"bisher bewilligt {format_eur(current)}; eine Senkung gibt Mittel frei, eine Erhöhung bindet Mittel."
-        )
-        self.fields["new_amount"].initial = current
+
+class AmendmentRecommendForm(DecisionForm):
+    recommendation = forms.ChoiceField(label="Votum zum Änderungsantrag", widget=forms.RadioSelect, choices=[
+        ("approve", "Änderung empfehlen"), ("reject", "Ablehnung empfehlen")])
+    reason = _reason_field("Begründung", required=False, help_text="Bei Ablehnung erforderlich.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("recommendation") == "reject" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Bitte begründen Sie das Votum.")
+        return cleaned
+
+
+class AmendmentDecideForm(DecisionForm):
+    decision = forms.ChoiceField(label="Entscheidung über den Änderungsantrag", widget=forms.RadioSelect, choices=[
+        ("approve", "Änderung bewilligen (Änderungsbescheid)"), ("reject", "Änderungsantrag ablehnen")])
+    reasons = _reason_field("Begründung (steht im Bescheid)", required=False,
+                            help_text="Bei Ablehnung erforderlich; bei Bewilligung optional.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not (cleaned.get("reasons") or "").strip():
+            self.add_error("reasons", "Bitte begründen Sie die Ablehnung.")
+        return cleaned
+
+
+class EarlyStartForm(DecisionForm):
+    decision = forms.ChoiceField(label="Vorzeitiger Maßnahmebeginn", widget=forms.RadioSelect, choices=[
+        ("consent", "Zustimmen (Zustimmungsschreiben wird versandt)"), ("refuse", "Nicht zulassen")])
+    reason = _reason_field("Begründung", required=False, help_text="Bei Nichtzulassung erforderlich.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "refuse" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Bitte begründen Sie die Entscheidung.")
+        return cleaned
 
 
 # --- The registry -------------------------------------------------------------------------------------------------
@@ -166,6 +241,11 @@ def _run_recommend(*, application, user, data):
 
 def _decide(action):
     def run(*, application, user, data):
+        if action == "partially_approve":
+            from applications.decisions import application_partially_approve
+
+            return application_partially_approve(application=application, user=user, lines=data["lines"],
+                                                 reasons=data.get("reasons", ""))
         return services.application_decide(
             application=application, user=user, action=action, amount=data.get("amount"),
             reasons=data.get("reasons", ""), split=data.get("split"),
@@ -177,9 +257,31 @@ def _run_withdraw(*, application, user, data):
     return services.application_staff_withdraw(application=application, user=user, reason=data["reason"])
 
 
-def _run_amend(*, application, user, data):
-    return services.application_amend(application=application, user=user, new_amount=data["new_amount"],
-                                      reasons=data["reasons"])
+def _run_amendment_recommend(*, application, user, data):
+    from applications.decisions import amendment_recommend
+
+    amendment = open_amendment(application)
+    if amendment is None:
+        raise services.ApplicationError("Es liegt kein offener Änderungsantrag vor.")
+    return amendment_recommend(amendment=amendment, user=user, recommendation=data["recommendation"],
+                               reason=data.get("reason", ""))
+
+
+def _run_amendment_decide(*, application, user, data):
+    from applications.decisions import amendment_decide
+
+    amendment = open_amendment(application)
+    if amendment is None:
+        raise services.ApplicationError("Es liegt kein offener Änderungsantrag vor.")
+    return amendment_decide(amendment=amendment, user=user, approve=data["decision"] == "approve",
+                            reasons=data.get("reasons", ""))
+
+
+def _run_early_start(*, application, user, data):
+    from applications.decisions import early_start_decide
+
+    return early_start_decide(application=application, user=user, consent=data["decision"] == "consent",
+                              reason=data.get("reason", ""))
 
 
 @dataclass(frozen=True)
@@ -214,6 +316,13 @@ class Decision:
         """For the actions that are not edges of the workflow table (the internal note)."""
         if not self.may_use(actors):
             return False
+        if self.action in ("amendment_recommend", "amendment_decide"):
+            amendment = open_amendment(application)
+            wanted = AmendmentStatus.SUBMITTED if self.action == "amendment_recommend" else AmendmentStatus.RECOMMENDED
+            return application.status in FUNDED and amendment is not None and amendment.status == wanted
+        if self.action == "early_start":
+            return (application.status in PENDING and application.early_start_requested_at is not None
+                    and application.early_start_decided_at is None)
         return True
 
 
@@ -235,7 +344,13 @@ DECISIONS: dict[str, Decision] = {
                  "Der Antrag wurde abgelehnt; der Ablehnungsbescheid wird erstellt.", button_class="wir-button-reject"),
         Decision("withdraw_for_applicant", WithdrawForm, _run_withdraw,
                  "Der Antrag wurde zurückgezogen."),
-        Decision("amend", AmendForm, _run_amend, "Der Betrag wurde geändert; der Änderungsbescheid wird erstellt."),
+        Decision("amendment_recommend", AmendmentRecommendForm, _run_amendment_recommend,
+                 "Das Votum zum Änderungsantrag wurde gespeichert.", actors=(Actor.SACHBEARBEITUNG,)),
+        Decision("amendment_decide", AmendmentDecideForm, _run_amendment_decide,
+                 "Über den Änderungsantrag wurde entschieden; der Bescheid wird erstellt.",
+                 actors=(Actor.BEWILLIGUNG,)),
+        Decision("early_start", EarlyStartForm, _run_early_start,
+                 "Über den vorzeitigen Maßnahmebeginn wurde entschieden.", actors=(Actor.BEWILLIGUNG,)),
         Decision("note", NoteForm, _run_note, "Der Vermerk wurde gespeichert.", actors=_STAFF),
     ]
 }
@@ -272,7 +387,7 @@ class BulkApproveForm(forms.Form):
         cleaned = super().clean()
         for app in self.applications:
             amount = cleaned.get(f"amount_{app.pk}")
-            if amount is not None and amount < app.requested_amount and not (cleaned.get("reasons") or "").strip():
-                self.add_error("reasons", "Für Beträge unter dem beantragten ist eine Begründung nötig.")
-                break
+            if amount is not None and amount < app.requested_amount:
+                self.add_error(f"amount_{app.pk}", "Eine Teilbewilligung legt die zuwendungsfähigen Ausgaben je "
+                                                   "Kostenposition fest: bitte einzeln „Teilweise bewilligen“.")
         return cleaned

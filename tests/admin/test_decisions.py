@@ -51,7 +51,8 @@ def test_buttons_follow_the_workflow_table_per_role(client_for, make_app):
 @pytest.mark.parametrize(("role", "action"), [
     ("haushalt", "start_review"), ("haushalt", "approve"), ("haushalt", "note"), ("bewilligung", "start_review"),
     ("bewilligung", "recommend"), ("sachbearbeitung", "approve"), ("sachbearbeitung", "reject"),
-    ("sachbearbeitung", "amend"), ("bewilligung", "withdraw_for_applicant"),
+    ("sachbearbeitung", "amendment_decide"), ("sachbearbeitung", "early_start"),
+    ("bewilligung", "amendment_recommend"), ("bewilligung", "withdraw_for_applicant"),
 ])
 def test_posting_a_decision_without_the_role_is_403(client_for, make_app, role, action):
     app = make_app(Status.RECOMMENDED)
@@ -135,18 +136,29 @@ def test_wrong_status_is_a_message(client_for, make_app):
     assert app.status == Status.SUBMITTED
 
 
-def test_partial_approval_and_amendment_release(client_for, make_app):
+def test_partial_approval_per_cost_line_and_no_staff_cut(client_for, make_app):
     app = make_app(Status.RECOMMENDED)
+    item = app.cost_items.get()
     c = client_for("bewilligung")
-    r = c.post(decide_url(app, "partially_approve"), {"amount": "40.000,00", "reasons": "Besetzung ab März"})
+    form = c.get(decide_url(app, "partially_approve")).content.decode()
+    assert f'name="line_{item.pk}"' in form and f'name="reason_{item.pk}"' in form
+    # below the amount applied for without a reason: refused at the field, nothing booked
+    r = c.post(decide_url(app, "partially_approve"), {f"line_{item.pk}": "40.000,00", f"reason_{item.pk}": ""})
+    assert r.status_code == 200 and "Bitte begründen Sie" in r.content.decode()
+    assert not LedgerEntry.objects.filter(application=app).exists()
+    r = c.post(decide_url(app, "partially_approve"), {f"line_{item.pk}": "40.000,00",
+                                                      f"reason_{item.pk}": "Besetzung ab März"})
     assert r.status_code == 302
     app.refresh_from_db()
+    item.refresh_from_db()
+    # Fehlbedarf, no other income: the grant is the eligible expenses, 40,000 of 50,000
     assert app.status == Status.PARTIALLY_APPROVED and app.approved_amount == Decimal("40000.00")
-    assert decide_url(app, "amend") in c.get(change_url(app)).content.decode()
-    r = c.post(decide_url(app, "amend"), {"new_amount": "25000", "reasons": "Stelle reduziert"})
-    assert r.status_code == 302
-    release = LedgerEntry.objects.get(application=app, kind=LedgerKind.RELEASE)
-    assert release.amount == Decimal("15000.00")
+    assert item.approved_amount == Decimal("40000.00") and item.exclusion_reason == "Besetzung ab März"
+    assert LedgerEntry.objects.get(application=app, kind=LedgerKind.COMMITMENT).amount == Decimal("40000.00")
+    # staff can no longer cut an approval by "amendment" (a cut is a partial revocation with a hearing)
+    assert "/aktion/amend/" not in c.get(change_url(app)).content.decode()
+    assert c.post(decide_url(app, "amend"), {"new_amount": "25000", "reasons": "x"}).status_code == 404
+    assert not LedgerEntry.objects.filter(application=app, kind=LedgerKind.RELEASE).exists()
 
 
 def test_withdraw_on_behalf(client_for, make_app):
@@ -222,17 +234,21 @@ def test_bulk_approve_reports_successes_and_failures(client_for, make_app):
     ids = [a.pk for a in [*apps, not_ready]]
     page = c.post(changelist, {"action": "bulk_approve", "_selected_action": ids})
     assert page.status_code == 200 and "Sammelentscheidung" in page.content.decode()
-    data = {"action": "bulk_approve", "_selected_action": ids, "apply": "1", "reasons": "Kürzung wegen Teilzeit"}
+    data = {"action": "bulk_approve", "_selected_action": ids, "apply": "1", "reasons": ""}
     for a in [*apps, not_ready]:
         data[f"amount_{a.pk}"] = "50.000,00"
-    data[f"amount_{apps[2].pk}"] = "30.000,00"
+    # a lower amount is a partial approval: it fixes the eligible lines one by one, never in bulk
+    partial = {**data, f"amount_{apps[2].pk}": "30.000,00"}
+    r = c.post(changelist, partial)
+    assert r.status_code == 200 and "je Kostenposition" in r.content.decode()
+    assert not Application.objects.filter(pk__in=ids, status=Status.APPROVED).exists()
     r = c.post(changelist, data, follow=True)
     assert r.status_code == 200
     texts = [str(m) for m in r.context["messages"]]
     assert any("3 Anträge bewilligt" in t for t in texts), texts
     assert any(not_ready.file_number in t and "nicht möglich" in t for t in texts), texts
     statuses = dict(Application.objects.filter(pk__in=ids).values_list("pk", "status"))
-    assert statuses[apps[0].pk] == Status.APPROVED and statuses[apps[2].pk] == Status.PARTIALLY_APPROVED
+    assert statuses[apps[0].pk] == Status.APPROVED and statuses[apps[2].pk] == Status.APPROVED
     assert statuses[not_ready.pk] == Status.IN_REVIEW
 
 

@@ -17,29 +17,46 @@ def decide_url(app, action):
     return reverse("admin:applications_application_decide", args=[app.pk, action])
 
 
+def _line(app):
+    return app.cost_items.get()  # make_app: one cost line = the grant, no other income (Fehlbedarf)
+
+
 def test_partial_approval_of_40_000_books_forty_thousand(client_for, make_app):
     app = make_app(Status.RECOMMENDED)
+    item = _line(app)
     r = client_for("bewilligung").post(decide_url(app, "partially_approve"),
-                                       {"amount": "40.000", "reasons": "Besetzung ab März"})
+                                       {f"line_{item.pk}": "40.000", f"reason_{item.pk}": "Besetzung ab März"})
     assert r.status_code == 302
     app.refresh_from_db()
     assert app.approved_amount == Decimal("40000.00")
     assert LedgerEntry.objects.get(application=app, kind=LedgerKind.COMMITMENT).amount == Decimal("40000.00")
 
 
-def test_amendment_with_45_000_sets_forty_five_thousand(client_for, make_app):
+def test_amendment_with_45_000_sets_forty_five_thousand(client_for, make_app, client):
+    """The Änderungsantrag is the applicant's (portal, issue 12); its amounts go through the same parser."""
+    from applications.models import AmendmentRequest
+    from tests.factories import UserFactory, member
+
     app = make_app(Status.RECOMMENDED)
+    item = _line(app)
     c = client_for("bewilligung")
-    assert c.post(decide_url(app, "partially_approve"), {"amount": "40.000", "reasons": "x"}).status_code == 302
-    r = c.post(decide_url(app, "amend"), {"new_amount": "45.000", "reasons": "Stelle ab Februar"})
+    assert c.post(decide_url(app, "partially_approve"),
+                  {f"line_{item.pk}": "40.000", f"reason_{item.pk}": "x"}).status_code == 302
+    signer = UserFactory()
+    member(signer, app.organisation)
+    client.force_login(signer)
+    r = client.post(reverse("portal:amendment_request", args=[app.pk]),
+                    {f"cost_{item.pk}": "45.000", f"grant_{app.year}": "45.000", "reasons": "Stelle ab Februar"})
     assert r.status_code == 302
-    app.refresh_from_db()
-    assert app.approved_amount == Decimal("45000.00")
+    amendment = AmendmentRequest.objects.get(application=app)
+    assert amendment.new_amount == Decimal("45000.00") and amendment.cost_amounts == {str(item.pk): "45000.00"}
 
 
 def test_ambiguous_amount_is_refused_at_the_field(client_for, make_app):
     app = make_app(Status.RECOMMENDED)
-    r = client_for("bewilligung").post(decide_url(app, "partially_approve"), {"amount": "40,000", "reasons": "x"})
+    item = _line(app)
+    r = client_for("bewilligung").post(decide_url(app, "partially_approve"),
+                                       {f"line_{item.pk}": "40,000", f"reason_{item.pk}": "x"})
     assert r.status_code == 200
     assert "mehrdeutig" in r.content.decode() and 'value="40,000"' in r.content.decode()
     app.refresh_from_db()
@@ -69,12 +86,12 @@ def test_hostile_numbers_in_bulk_approve_are_a_message(client_for, make_app, val
 
 
 def test_bulk_approve_reads_thousands(client_for, make_app):
-    app = make_app(Status.RECOMMENDED)
-    data = {"action": "bulk_approve", "_selected_action": [app.pk], "apply": "1", "reasons": "Teilzeit",
-            f"amount_{app.pk}": "30.000"}
+    app = make_app(Status.RECOMMENDED)  # 50,000 applied for; bulk approves in full (partial: per line, issue 12)
+    data = {"action": "bulk_approve", "_selected_action": [app.pk], "apply": "1", "reasons": "",
+            f"amount_{app.pk}": "50.000"}
     client_for("bewilligung").post(reverse("admin:applications_application_changelist"), data)
     app.refresh_from_db()
-    assert app.approved_amount == Decimal("30000.00")
+    assert app.approved_amount == Decimal("50000.00")
 
 
 def test_the_budget_admin_reads_thousands_too(client_for, seeded):

@@ -13,7 +13,15 @@ from django.urls import reverse
 from applications import services
 from applications.accounts.services import invitation_create
 from applications.models import Role
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory, application, attach_required, member
+from tests.factories import (
+    DECLARATIONS,
+    PASSWORD,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +62,7 @@ def applicant_world(seeded):
                         grant="15000.00", costs="16000.00")
     submitted = application(organisation=org, code="projekte", user=owner, title="Projekt Vielfalt")
     attach_required(submitted, owner)
-    services.application_submit(application=submitted, user=owner)
+    services.application_submit(application=submitted, user=owner, declarations=DECLARATIONS)
     _invitation, token = invitation_create(organisation=org, email="neu@test.wir", role=Role.MEMBER, user=owner)
     return {"org": org, "owner": owner, "draft": draft, "submitted": submitted, "invitation_token": token}
 

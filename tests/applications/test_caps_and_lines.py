@@ -107,10 +107,14 @@ def test_a_decision_can_not_exceed_the_cap_per_application_either(people):
                                  recommended_by=people["recommender"])
     with pytest.raises(services.ApplicationError, match="ergibt zusammen 35.000,00 €"):
         services.application_decide(application=app, user=people["decider"], action="approve")
-    services.application_decide(application=app, user=people["decider"], action="partially_approve",
-                                amount=E("30000"), split={2027: E("18000"), 2028: E("12000")},
-                                reasons="Höchstbetrag je Antrag")
-    assert LedgerEntry.objects.filter(application=app).count() == 2
+    # a partial approval fixes the eligible lines per year (decide: issue 12); costs = grant, no other income
+    from applications.decisions import application_partially_approve
+
+    line_2027, line_2028 = app.cost_items.order_by("year")
+    application_partially_approve(application=app, user=people["decider"], reasons="Höchstbetrag je Antrag", lines={
+        line_2027.pk: (E("18000"), "Höchstbetrag je Antrag"), line_2028.pk: (E("12000"), "Höchstbetrag je Antrag")})
+    assert sorted(LedgerEntry.objects.filter(application=app).values_list("amount", flat=True)) == [E("12000"),
+                                                                                                   E("18000")]
 
 
 def test_the_admin_form_no_longer_says_per_application_for_a_yearly_cap(seeded):

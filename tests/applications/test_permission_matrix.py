@@ -21,7 +21,15 @@ from django.urls import URLResolver, get_resolver, reverse
 from applications import services
 from applications.accounts.services import invitation_create, registration_token_make
 from applications.models import Invitation, Membership, Notice, NoticeKind, NoticeStatus, Role
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member
+from tests.factories import (
+    DECLARATION_POST,
+    DECLARATIONS,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +46,9 @@ RESTRICTED = {
     "invitation-revoke": "post",
     "payments": "post",                # members see the payment page; only signatories request money
     "payment_spent": "post",
+    "amendment_request": "get",        # Änderungsantrag, early start, remedy waiver: signatories only
+    "early_start_request": "get",
+    "remedy_waive": "post",
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -95,7 +106,7 @@ class World:
         self.attachment = self.draft.attachments.first()
         self.submitted = application(organisation=self.org, code="projekte", user=self.owner, title="Eingereicht")
         attach_required(self.submitted, self.owner)
-        services.application_submit(application=self.submitted, user=self.owner)
+        services.application_submit(application=self.submitted, user=self.owner, declarations=DECLARATIONS)
         self.notice = Notice.objects.create(application=self.submitted, kind=NoticeKind.RECEIPT,
                                             status=NoticeStatus.RENDERED, number="E-1")
         self.notice.pdf.save("receipt.pdf", ContentFile(b"%PDF-1.7\n%matrix\n"), save=True)
@@ -199,11 +210,11 @@ def test_member_may_submit_nothing_but_owner_may(client, world):
     attach_required(target, world.owner)
     url = reverse("portal:application_submit", kwargs={"pk": target.pk})
     client.force_login(world.member)
-    assert client.post(url).status_code == 403
+    assert client.post(url, DECLARATION_POST).status_code == 403
     target.refresh_from_db()
     assert target.submitted_at is None
     Membership.objects.filter(user=world.member).update(role=Role.SIGNATORY)
-    assert client.post(url).status_code == 302
+    assert client.post(url, DECLARATION_POST).status_code == 302
     target.refresh_from_db()
     assert target.submitted_at is not None and target.file_number
 

@@ -123,8 +123,13 @@ def test_amend_is_refused_by_the_table_for_sachbearbeitung(seeded):
     app = application(organisation=org)
     Application.objects.filter(pk=app.pk).update(status=Status.APPROVED, approved_amount=Decimal("100.00"))
     app.refresh_from_db()
-    with pytest.raises(TransitionError, match="keine Berechtigung"):
-        services.application_amend(application=app, user=staff("Sachbearbeitung"), new_amount=Decimal("50.00"),
-                                   reasons="x")
+    from applications.decisions import amendment_decide
+    from applications.models import AmendmentRequest, AmendmentStatus
+
+    amendment = AmendmentRequest.objects.create(application=app, status=AmendmentStatus.RECOMMENDED, reasons="x",
+                                                previous_amount=Decimal("100.00"), new_amount=Decimal("150.00"),
+                                                requested_by_name="Antragsteller")
+    with pytest.raises(TransitionError, match="keine Berechtigung"):  # the Änderungsbescheid is the "amend" edge
+        amendment_decide(amendment=amendment, user=staff("Sachbearbeitung"), approve=True)
     with pytest.raises(TransitionError):
         services.application_transition(application=app, user=staff("Bewilligung"), action="amend", reason="x")

@@ -20,7 +20,17 @@ from applications.workflow import (
 )
 from funding.models import LedgerEntry, LedgerKind, LineRule
 from funding.services import budget_figures
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member, rule, staff
+from tests.factories import (
+    DECLARATIONS,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+    partially_approve,
+    rule,
+    staff,
+)
 
 # --- 1. The table itself, against the specification -------------------------------------------------------
 
@@ -105,7 +115,8 @@ def _user_for(role, organisation):
 
 def _call(action, app, user):
     if action in ("submit", "resubmit"):
-        return services.application_submit(application=app, user=user, today=app.rule.deadline)
+        return services.application_submit(application=app, user=user, today=app.rule.deadline,
+                                               declarations=DECLARATIONS)
     if action == "start_review":
         return services.application_start_review(application=app, user=user)
     if action == "request_changes":
@@ -115,8 +126,7 @@ def _call(action, app, user):
     if action == "approve":
         return services.application_decide(application=app, user=user, action="approve")
     if action == "partially_approve":
-        return services.application_decide(application=app, user=user, action="partially_approve",
-                                           amount=app.requested_amount - 1000, reasons="Kürzung")
+        return partially_approve(app, user, app.requested_amount - 1000, "Kürzung")
     if action == "reject":
         return services.application_decide(application=app, user=user, action="reject", reasons="Nicht förderfähig")
     if action == "withdraw":
@@ -222,8 +232,7 @@ def test_four_eyes_threshold_allows_small_amounts(settings, both_roles, recommen
     recommended.refresh_from_db()
     with pytest.raises(services.ApplicationError, match="über 20.000,00 €"):
         services.application_decide(application=recommended, user=both_roles, action="approve")
-    services.application_decide(application=recommended, user=both_roles, action="partially_approve",
-                                amount=Decimal("20000.00"), reasons="Nur Sachkosten förderfähig")
+    partially_approve(recommended, both_roles, "20000.00", "Nur Sachkosten förderfähig")
     recommended.refresh_from_db()
     assert recommended.status == S.PARTIALLY_APPROVED and recommended.approved_amount == Decimal("20000.00")
 
@@ -254,21 +263,28 @@ def test_approval_above_requested_or_caps_is_refused(recommended):
 
 @pytest.mark.django_db
 def test_partial_approval_commits_the_partial_amount_and_needs_reasons(recommended):
+    from applications.decisions import application_partially_approve
+
     decider = staff("Bewilligung")
+    item = recommended.cost_items.get()  # 68,000 personnel; own funds 18,000; requested 50,000 (Fehlbedarf)
     with pytest.raises(services.ApplicationError, match="begründen"):
+        application_partially_approve(application=recommended, user=decider, lines={item.pk: (Decimal("58000"), "")})
+    with pytest.raises(services.ApplicationError, match="keine Teilbewilligung"):
+        application_partially_approve(application=recommended, user=decider,
+                                      lines={item.pk: (Decimal("68000"), "x")})
+    with pytest.raises(services.ApplicationError, match="je Kostenposition"):  # a bare amount is no longer enough
         services.application_decide(application=recommended, user=decider, action="partially_approve",
-                                    amount=Decimal("40000"))
-    with pytest.raises(services.ApplicationError, match="unter dem beantragten"):
-        services.application_decide(application=recommended, user=decider, action="partially_approve",
-                                    amount=Decimal("50000"), reasons="x")
+                                    amount=Decimal("40000"), reasons="x")
     with pytest.raises(services.ApplicationError, match="Teilbewilligung"):
         services.application_decide(application=recommended, user=decider, action="approve", amount=Decimal("40000"))
     before = budget_figures(rule=recommended.rule).committed
-    services.application_decide(application=recommended, user=decider, action="partially_approve",
-                                amount=Decimal("40000"), reasons="Besetzung erst ab März")
+    application_partially_approve(application=recommended, user=decider,
+                                  lines={item.pk: (Decimal("58000"), "Besetzung erst ab März")})
     recommended.refresh_from_db()
+    item.refresh_from_db()
     assert recommended.status == S.PARTIALLY_APPROVED
-    assert recommended.approved_amount == Decimal("40000.00")
+    assert recommended.approved_amount == Decimal("40000.00")  # 58,000 eligible − 18,000 own funds
+    assert item.approved_amount == Decimal("58000.00") and item.exclusion_reason == "Besetzung erst ab März"
     assert budget_figures(rule=recommended.rule).committed - before == Decimal("40000.00")
     assert PlanYear.objects.get(application=recommended).approved_grant == Decimal("40000.00")
     assert recommended.notices.filter(kind="approval").count() == 1
@@ -276,26 +292,33 @@ def test_partial_approval_commits_the_partial_amount_and_needs_reasons(recommend
 
 @pytest.mark.django_db
 def test_amendment_releases_and_recommits(recommended):
-    decider = staff("Bewilligung")
+    from applications.decisions import amendment_decide, amendment_recommend, amendment_request_create
+
+    decider, reviewer = staff("Bewilligung"), staff("Sachbearbeitung")
+    signer = UserFactory()
+    member(signer, recommended.organisation)
     services.application_decide(application=recommended, user=decider, action="approve")
     r = recommended.rule
     committed_after_approval = budget_figures(rule=r).committed
-    services.application_amend(application=recommended, user=decider, new_amount=Decimal("30000"),
-                               reasons="Stelle nur zu 60 % besetzt")
+
+    def amend(amount, reasons):
+        a = amendment_request_create(application=recommended, user=signer, reasons=reasons,
+                                     year_amounts={2027: Decimal(amount)})
+        amendment_recommend(amendment=a, user=reviewer, recommendation="approve")
+        return amendment_decide(amendment=a, user=decider, approve=True)
+
+    amend("30000", "Stelle nur zu 60 % besetzt")  # the applicant's own request: release 20,000
     release = LedgerEntry.objects.get(application=recommended, kind=LedgerKind.RELEASE)
     assert release.amount == Decimal("20000.00") and release.created_by == decider
     assert budget_figures(rule=r).committed == committed_after_approval - Decimal("20000.00")
-    services.application_amend(application=recommended, user=decider, new_amount=Decimal("45000"),
-                               reasons="Aufstockung auf 90 %")
+    amend("45000", "Aufstockung auf 90 %")
     assert budget_figures(rule=r).committed == committed_after_approval - Decimal("5000.00")
     recommended.refresh_from_db()
     assert recommended.approved_amount == Decimal("45000.00")
     assert recommended.notices.filter(kind="amendment").count() == 2
-    with pytest.raises(services.ApplicationError, match="beantragten"):
-        services.application_amend(application=recommended, user=decider, new_amount=Decimal("60000"), reasons="x")
-    with pytest.raises(TransitionError):
-        services.application_amend(application=recommended, user=staff("Sachbearbeitung"),
-                                   new_amount=Decimal("10000"), reasons="x")
+    with pytest.raises(services.ApplicationError, match="nicht gedeckt"):  # 68,000 − 18,000 carries at most 50,000
+        amendment_request_create(application=recommended, user=signer, reasons="x",
+                                 year_amounts={2027: Decimal("60000")})
 
 
 def _multi_year_application(amount_2026="5000.00", amount_2027="5200.00"):

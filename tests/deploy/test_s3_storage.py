@@ -15,7 +15,7 @@ from django.urls import reverse
 from applications.demo import _DEMO_PDF
 from applications.models import Attachment, Notice, NoticeKind, Role
 from applications.services import application_submit
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member
+from tests.factories import DECLARATIONS, OrganisationFactory, UserFactory, application, attach_required, member
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_notice_pdf_is_stored_in_the_bucket_and_mailed(client, s3, people, djang
     attach_required(app, people["owner"])
     assert all(a.file.name in keys(s3) for a in app.attachments.all())
     with django_capture_on_commit_callbacks(execute=True):
-        application_submit(application=app, user=people["owner"])
+        application_submit(application=app, user=people["owner"], declarations=DECLARATIONS)
     notice = Notice.objects.get(application=app, kind=NoticeKind.RECEIPT)
     assert notice.pdf and notice.pdf.name in keys(s3), notice.last_error
     stored = s3["client"].get_object(Bucket=s3["bucket"], Key=notice.pdf.name)["Body"].read()

@@ -16,7 +16,16 @@ from applications.services import (
     application_start_review,
     application_submit,
 )
-from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member, staff
+from tests.factories import (
+    DECLARATIONS,
+    OrganisationFactory,
+    UserFactory,
+    application,
+    attach_required,
+    member,
+    partially_approve,
+    staff,
+)
 
 RUNNING_HEADER = re.compile(r"^Aktenzeichen \S+ · |^Aktenzeichen \S+ .*(bescheid|bestätigung) vom \d")
 PAGE_NUMBER = re.compile(r"^Seite \d+ von \d+$")
@@ -54,7 +63,8 @@ def people(seeded):
 def entity_org(name: str) -> Organisation:
     org = Organisation.objects.select_related("entity").get(entity__name=name)
     org.street, org.postcode = "Riversplatz 1–9", "35394"
-    org.save(update_fields=["street", "postcode"])
+    org.iban, org.account_holder = "DE02500105170137075030", name  # no approval without a bank account
+    org.save(update_fields=["street", "postcode", "iban", "account_holder"])
     return org
 
 
@@ -63,12 +73,14 @@ def submitted(org, *, code="fallmanagement", grant="50000.00", costs="68000.00",
     member(signer, org)
     app = application(organisation=org, code=code, grant=grant, costs=costs, user=signer, **kwargs)
     attach_required(app, signer)
-    return application_submit(application=app, user=signer)
+    return application_submit(application=app, user=signer, declarations=DECLARATIONS)
 
 
 def decided(app, people, *, action="approve", amount=None, reasons=""):
     application_start_review(application=app, user=people["review"])
     application_recommend(application=app, user=people["review"], recommendation="approve")
+    if action == "partially_approve":
+        return partially_approve(app, people["decide"], amount, reasons or "Nicht zuwendungsfähig.")
     return application_decide(application=app, user=people["decide"], action=action,
                               amount=Decimal(amount) if amount is not None else None, reasons=reasons)
 
@@ -90,3 +102,13 @@ def pdf_bytes(notice) -> bytes:
     with notice.pdf.open("rb") as fh:
         fh.seek(0)
         return fh.read()
+
+
+def amended(app, people, *, reasons="Die Stelle wurde erst zum 01.03.2027 besetzt.", decision_reasons="",
+            **changes):
+    """An Änderungsantrag of the applicant's signatory, recommended by Sachbearbeitung and decided by Bewilligung."""
+    from applications.decisions import amendment_decide, amendment_recommend, amendment_request_create
+
+    amendment = amendment_request_create(application=app, user=app.submitted_by, reasons=reasons, **changes)
+    amendment_recommend(amendment=amendment, user=people["review"], recommendation="approve")
+    return amendment_decide(amendment=amendment, user=people["decide"], approve=True, reasons=decision_reasons)

@@ -9,10 +9,9 @@ import pytest
 from pypdf import PdfReader
 
 from applications.models import Notice, NoticeKind, NoticeStatus
-from applications.services import application_amend
 from funding.models import FinancingType
 
-from .conftest import decided, entity_org, normalised, pdf_bytes, pdf_text, submitted
+from .conftest import amended, decided, entity_org, normalised, pdf_bytes, pdf_text, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def test_approval_contains_the_legally_required_parts(giessen, people, django_ca
     assert "ANBest-GK" in text and "ANBest-P," not in text              # municipality → municipal variant
     assert "Die Stelle kann bei einem gemeinnützigen Träger" in text    # the line's own conditions
     assert "fünf Prozentpunkten über dem Basiszinssatz" in text and "§ 49a" in text
-    assert "Einer Begründung bedarf es nicht" in text                   # met in full
+    assert "bedarf es einer Begründung nicht" in text                   # met in full
     assert "Verwaltungsgericht Gießen, Marburger Straße 4, 35390 Gießen" in text
     assert "§ 16a" in text and "innerhalb eines Monats" in text
     assert "Berta Bewilligerin" in text                                 # signature block
@@ -113,8 +112,8 @@ def test_amendment_shows_old_and_new_amount(giessen, people, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people, action="approve")
     with django_capture_on_commit_callbacks(execute=True):
-        application_amend(application=app, user=people["decide"], new_amount=Decimal("42000.00"),
-                          reasons="Die Stelle wurde erst zum 01.03.2027 besetzt.")
+        amended(app, people, year_amounts={2027: Decimal("42000.00")},
+                decision_reasons="Die Stelle wurde erst zum 01.03.2027 besetzt.")
     notice = _notice(app, NoticeKind.AMENDMENT)
     text = normalised(pdf_text(pdf_bytes(notice)))
     assert "Änderungsbescheid" in text and app.file_number in text
@@ -122,7 +121,7 @@ def test_amendment_shows_old_and_new_amount(giessen, people, django_capture_on_c
     assert "erst zum 01.03.2027 besetzt" in text
     assert "Verwaltungsgericht Gießen" in text
     approval = Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
-    assert f"Nr. {approval.number}" in text
+    assert f"Nr. {approval.number}" in text.replace("- ", "-")  # the PDF may wrap after a hyphen
 
 
 def test_receipt_names_the_application_and_the_early_start_ban(giessen, django_capture_on_commit_callbacks):

@@ -11,8 +11,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from applications.models import Notice, NoticeKind
-from applications.services import application_amend
-from tests.notices.conftest import decided, pdf_bytes, submitted
+from tests.notices.conftest import amended, decided, pdf_bytes, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -68,8 +67,8 @@ def test_every_notice_kind_is_tagged_pdf_a_3a(giessen, people, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         decided(approved, people)
     with django_capture_on_commit_callbacks(execute=True):
-        application_amend(application=approved, user=people["decide"], new_amount=Decimal("42000.00"),
-                          reasons="Die Stelle wird erst ab März besetzt.")
+        amended(approved, people, year_amounts={approved.year: Decimal("42000.00")},
+                decision_reasons="Die Stelle wird erst ab März besetzt.")
     with django_capture_on_commit_callbacks(execute=True):
         rejected = submitted(giessen, code="projekte", title="Abgelehntes Projekt")
     with django_capture_on_commit_callbacks(execute=True):

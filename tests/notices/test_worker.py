@@ -25,10 +25,9 @@ from pypdf import PdfReader
 
 from applications.models import Notice, NoticeKind, NoticeStatus
 from applications.notices import tasks
-from applications.services import application_amend
 from wir_portal.celery import app as celery_app
 
-from .conftest import decided, normalised, submitted
+from .conftest import amended, decided, normalised, submitted
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -145,8 +144,8 @@ def test_real_worker_sends_exactly_once_survives_smtp_outage_and_duplicates(requ
 
         # 2. SMTP server down mid-run → the notice retries (backoff 1 s, 2 s …) and is sent once it is back
         smtp.stop()
-        application_amend(application=app, user=people["decide"], new_amount=Decimal("45000.00"),
-                          reasons="Stelle erst ab Februar besetzt.")
+        amended(app, people, year_amounts={app.year: Decimal("45000.00")},
+                decision_reasons="Stelle erst ab Februar besetzt.")
         amendment = Notice.objects.get(application=app, kind=NoticeKind.AMENDMENT)
         wait_for(lambda: status_of(amendment.pk).last_error and status_of(amendment.pk).attempts >= 3,
                  what="send attempts against the stopped SMTP server")

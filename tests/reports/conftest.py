@@ -26,7 +26,15 @@ from applications.models import Application, CostItem, PlanYear
 from applications.workflow import Status
 from funding.models import District, LineRule, ProgrammeYear
 from funding.services import budget_pay
-from tests.factories import OrganisationFactory, application, rule, staff
+from tests.factories import (
+    OrganisationFactory,
+    UserFactory,
+    application,
+    member,
+    partially_approve,
+    rule,
+    staff,
+)
 
 D = Decimal
 BASE = timezone.make_aware(datetime.datetime(2027, 2, 1, 9, 0))
@@ -35,7 +43,10 @@ BASE = timezone.make_aware(datetime.datetime(2027, 2, 1, 9, 0))
 def entity(name):
     from applications.models import Organisation
 
-    return Organisation.objects.get(entity__name=name)
+    org = Organisation.objects.get(entity__name=name)
+    org.iban, org.account_holder = "DE02500105170137075030", name  # no approval without a bank account
+    org.save(update_fields=["iban", "account_holder"])
+    return org
 
 
 def _recommended(app, file_number):
@@ -74,9 +85,16 @@ def figures(seeded):
 
     a2 = _recommended(application(organisation=entity("Frankfurt am Main"), grant="50000.00", costs="68000.00"),
                       "WIR-2027-FM-0002")
-    services.application_decide(application=a2, user=bw, action="partially_approve", amount=D("40000.00"),
-                                reasons="Stelle erst ab März besetzt.")
-    services.application_amend(application=a2, user=bw, new_amount=D("35000.00"), reasons="Stelle später besetzt.")
+    partially_approve(a2, bw, "40000.00", "Stelle erst ab März besetzt.")
+    # the applicant asks for less (Änderungsantrag): Sachbearbeitung recommends, Bewilligung decides
+    from applications.decisions import amendment_decide, amendment_recommend, amendment_request_create
+
+    signer = UserFactory()
+    member(signer, a2.organisation)
+    amendment = amendment_request_create(application=a2, user=signer, reasons="Stelle später besetzt.",
+                                         year_amounts={2027: D("35000.00")})
+    amendment_recommend(amendment=amendment, user=staff("Sachbearbeitung"), recommendation="approve")
+    amendment_decide(amendment=amendment, user=bw, approve=True)
     _timed(a2, 20)
     apps["a2"] = a2
 

@@ -233,6 +233,10 @@ def _organisations(rng: random.Random, count: int, now, districts) -> list[Organ
             non_profit=kind != K.GEMEINDE, inhabitants=rng.randint(5000, 60000) if kind == K.GEMEINDE else None,
             verified_at=now - datetime.timedelta(days=rng.randint(30, 3000)),
             created_at=now - datetime.timedelta(days=rng.randint(30, 4000)),
+            # approvals need a bank account and, for municipal Träger, the legal form (ANBest-GK or -P)
+            iban="DE89370400440532013000", account_holder=name[:200],
+            legal_form={K.GEMEINDE: "gebietskoerperschaft", K.KOMMUNALER_TRAEGER: "eigenbetrieb",
+                        K.KIRCHLICHER_TRAEGER: "kirche"}.get(kind, "verein"),
         ))
     return orgs
 

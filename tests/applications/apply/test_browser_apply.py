@@ -99,6 +99,12 @@ def test_draft_fix_error_attach_submit(page, live_server, require_browser, seede
     page.get_by_role("link", name="Weiter: Prüfen und einreichen").click()
     assert page.get_by_role("heading", name="Der Antrag ist vollständig.").is_visible()
     shot(page, "3-submit")
+    # the declarations at submission (issue 12): project not started, VAT, other funding, correctness, e-delivery
+    page.get_by_label("Mit dem Vorhaben wurde noch nicht begonnen", exact=False).check()
+    page.get_by_label("Die Angaben in diesem Antrag", exact=False).check()
+    page.get_by_label("Wir sind damit einverstanden", exact=False).check()
+    page.get_by_label("Wir sind nicht zum Vorsteuerabzug berechtigt", exact=False).check()
+    page.get_by_label("Für dasselbe Vorhaben wurden keine weiteren", exact=False).check()
     page.get_by_role("button", name="Antrag verbindlich einreichen").click()
 
     # Status page.

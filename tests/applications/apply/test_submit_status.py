@@ -13,7 +13,7 @@ from django.urls import reverse
 from applications import services
 from applications.models import Application, CostItem, Event, Message, Notice, NoticeKind, NoticeStatus
 from applications.workflow import Status
-from tests.factories import application, attach_required, staff
+from tests.factories import DECLARATION_POST, application, attach_required, staff
 
 from .conftest import YEAR
 
@@ -39,7 +39,7 @@ def test_submit_page_lists_nothing_missing_for_complete(client, owner, complete)
 def test_signatory_submits(client, owner, complete, django_capture_on_commit_callbacks):
     client.force_login(owner)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(submit_url(complete))
+        response = client.post(submit_url(complete), DECLARATION_POST)
     assert response.status_code == 302 and response["Location"] == reverse("portal:application_detail",
                                                                           args=[complete.pk])
     complete.refresh_from_db()
@@ -52,8 +52,8 @@ def test_signatory_submits(client, owner, complete, django_capture_on_commit_cal
 
 def test_double_submit_creates_one_submission(client, owner, complete):
     client.force_login(owner)
-    first = client.post(submit_url(complete))
-    second = client.post(submit_url(complete))  # double click / second tab
+    first = client.post(submit_url(complete), DECLARATION_POST)
+    second = client.post(submit_url(complete), DECLARATION_POST)  # double click / second tab
     assert first.status_code == second.status_code == 302
     complete.refresh_from_db()
     assert complete.file_number == f"WIR-{YEAR}-FM-0001"
@@ -68,9 +68,9 @@ def test_second_signatory_cannot_submit_again(client, owner, complete, entity):
     other = UserFactory()
     member(other, entity, Role.SIGNATORY)
     client.force_login(owner)
-    client.post(submit_url(complete))
+    client.post(submit_url(complete), DECLARATION_POST)
     client.force_login(other)
-    response = client.post(submit_url(complete), follow=True)
+    response = client.post(submit_url(complete), DECLARATION_POST, follow=True)
     assert "bereits eingereicht" in response.content.decode()
     assert Event.objects.filter(application=complete, action="submit").count() == 1
 
@@ -97,7 +97,7 @@ def test_concurrent_double_submit_on_postgres(require_postgres, seeded):
         client = Client()
         client.force_login(user)
         barrier.wait()
-        results.append(client.post(submit_url(app)).status_code)
+        results.append(client.post(submit_url(app), DECLARATION_POST).status_code)
         connections.close_all()
 
     threads = [threading.Thread(target=post) for _ in range(2)]
@@ -115,7 +115,7 @@ def test_member_may_edit_but_not_submit(client, colleague, complete):
     assert client.get(reverse("portal:application_edit", args=[complete.pk])).status_code == 200
     page = client.get(submit_url(complete))
     assert page.status_code == 200 and "nur zeichnungsberechtigte" in page.content.decode()
-    response = client.post(submit_url(complete))
+    response = client.post(submit_url(complete), DECLARATION_POST)
     assert response.status_code == 403
     complete.refresh_from_db()
     assert complete.status == Status.DRAFT
@@ -124,7 +124,7 @@ def test_member_may_edit_but_not_submit(client, colleague, complete):
 def test_incomplete_is_not_submitted(client, owner, entity):
     app = application(organisation=entity)  # no attachments
     client.force_login(owner)
-    response = client.post(submit_url(app), follow=True)
+    response = client.post(submit_url(app), DECLARATION_POST, follow=True)
     assert "Stellenbeschreibung" in response.content.decode()
     app.refresh_from_db()
     assert app.status == Status.DRAFT and app.file_number is None
@@ -132,7 +132,7 @@ def test_incomplete_is_not_submitted(client, owner, entity):
 
 def test_status_page_timeline_messages_changes_requested_resubmit(client, owner, complete):
     client.force_login(owner)
-    client.post(submit_url(complete))
+    client.post(submit_url(complete), DECLARATION_POST)
     sb = staff("Sachbearbeitung")
     complete.refresh_from_db()
     services.application_start_review(application=complete, user=sb)
@@ -153,7 +153,7 @@ def test_status_page_timeline_messages_changes_requested_resubmit(client, owner,
     # editable again, then resubmitted
     edit = client.get(reverse("portal:application_edit", args=[complete.pk]))
     assert edit.status_code == 200
-    response = client.post(submit_url(complete))
+    response = client.post(submit_url(complete), DECLARATION_POST)
     complete.refresh_from_db()
     assert complete.status == Status.RESUBMITTED and complete.file_number == f"WIR-{YEAR}-FM-0001"
 
@@ -163,7 +163,7 @@ def test_withdraw_needs_confirmation_and_signatory(client, owner, colleague, com
     client.force_login(colleague)
     assert client.post(url, {"confirm": "on"}).status_code == 403
     client.force_login(owner)
-    client.post(submit_url(complete))
+    client.post(submit_url(complete), DECLARATION_POST)
     response = client.post(url, {"reason": ""})
     assert response.status_code == 400 and "bestätigen" in response.content.decode()
     response = client.post(url, {"confirm": "on", "reason": "Stelle nicht besetzbar"})
@@ -199,7 +199,7 @@ def test_notice_download_scoped(client, owner, outsider, entity):
 def test_application_pdf_as_submitted(client, owner, complete):
     client.force_login(owner)
     assert client.get(reverse("portal:application_pdf", args=[complete.pk])).status_code == 404  # draft: none yet
-    client.post(submit_url(complete))
+    client.post(submit_url(complete), DECLARATION_POST)
     response = client.get(reverse("portal:application_pdf", args=[complete.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and "attachment" in response["Content-Disposition"]

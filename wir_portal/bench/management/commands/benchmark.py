@@ -794,7 +794,9 @@ def approvals_benchmark(*, threads: int = 20, stdout=None) -> dict:
     if rule is None or available < Decimal("20"):
         return {"skipped": "no line budget with money left"}
     amount = (available / Decimal(threads * 3 // 4)).quantize(Decimal("0.01"))
-    org = Organisation.objects.filter(kind__in=rule.eligible_kinds).order_by("pk").first()
+    # an organisation an approval can be issued to: bank account on file, legal form known (issue 12)
+    org = (Organisation.objects.filter(kind__in=rule.eligible_kinds).exclude(iban="").exclude(account_holder="")
+           .exclude(kind="kommunaler_traeger", legal_form="").order_by("pk").first())
     stamp = timezone.now().strftime("%Y%m%d%H%M%S")
     apps = Application.objects.bulk_create([
         Application(organisation=org, rule=rule, status=Status.RECOMMENDED, title=f"[Benchmark] Bewilligung {i}",
