@@ -16,3 +16,12 @@ from applications.models import Application
 def approval_final_on(application: Application) -> datetime.date | None:
     """The first day on which the approval is final, or None while no approval notice has been sent."""
     return decision_rules.approval_final_on(application)
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, or the month's last day (used for "spend within two months")."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
