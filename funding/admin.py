@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import AdminInputMixin
+from wir_portal.forms import AdminInputMixin, SingleLineFormMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -46,7 +46,7 @@ class BudgetErrorAsMessageMixin:
 
 # --- Programme years + budget overview --------------------------------------------------------------------------
 
-class ProgrammeYearForm(forms.ModelForm):
+class ProgrammeYearForm(SingleLineFormMixin, forms.ModelForm):
     class Meta:
         model = ProgrammeYear
         fields = ["year", "volume", "is_open", "notes"]
@@ -159,7 +159,7 @@ class FundingLineAdmin(admin.ModelAdmin):
         return False
 
 
-class LineRuleForm(forms.ModelForm):
+class LineRuleForm(SingleLineFormMixin, forms.ModelForm):
     eligible_kinds = forms.MultipleChoiceField(
         label="Antragsberechtigte", choices=OrganisationKind.choices, widget=forms.CheckboxSelectMultiple,
     )
