@@ -318,7 +318,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"applications.notices.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {"applications.notices.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"},
+                      "applications.pdf_jobs.pdf_render": {"queue": "pdf"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
