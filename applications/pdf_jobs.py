@@ -103,7 +103,7 @@ def application_pdf_bytes(application: Application) -> bytes:
         plan.items = [i for i in items if i.year == plan.year]
         plan.total_costs = sum((i.amount for i in plan.items), rules.ZERO)
     details = []
-    for name, label, kind, _ in rules.LINE_FIELDS.get(application.rule.line.code, []):
+    for name, label, kind, _ in rules.line_fields(application.rule.line):
         value = (application.details or {}).get(name)
         if value in (None, ""):
             continue
