@@ -257,9 +257,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 WIR_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Form fields without files: the largest form (application with plan rows and 8,000-character texts) is ~0.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
-# Whole request bodies (one upload of at most WIR_MAX_UPLOAD_BYTES plus the form): larger ones answer 413 before
+# Whole request bodies (one upload, with room for a too-large file to get the form's message): larger answer 413 before
 # anything is read (wir_portal.middleware.HostileInputMiddleware).
-WIR_MAX_REQUEST_BYTES = WIR_MAX_UPLOAD_BYTES + 1024 * 1024
+WIR_MAX_REQUEST_BYTES = 2 * WIR_MAX_UPLOAD_BYTES + 1024 * 1024  # room for the form's own 'höchstens 10 MB'
 
 # --- E-mail -------------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "WIR-Portal <wir-portal@rpda.hessen.de>")
