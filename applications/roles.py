@@ -12,6 +12,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_message", "applications.add_message",
         "applications.view_attachment", "applications.view_event", "applications.view_notice",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
+        "applications.view_organisationevent",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -21,6 +22,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_legaltext", "applications.add_legaltext", "applications.change_legaltext",
         "applications.view_budget", "applications.view_reports",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",
+        "applications.view_organisationevent",
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",
@@ -31,6 +33,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",
         "funding.view_ledgerentry", "funding.view_district", "funding.change_district",
         "funding.view_administrativecourt", "funding.change_administrativecourt",
+        "funding.view_fundingperiod", "funding.add_fundingperiod", "funding.change_fundingperiod",
+        "funding.view_baserate", "funding.add_baserate",
     ],
 }
 

@@ -355,6 +355,20 @@ def four_eyes_threshold() -> Decimal:
     return money(getattr(settings, "WIR_FOUR_EYES_THRESHOLD", "0") or "0")
 
 
+def four_eyes_refuses(*, application: Application, user, action: str) -> bool:
+    """Would the four-eyes rule in application_decide refuse this person this decision whatever amount they
+    enter? (The admin then does not offer the button.) Approving in full: when the requested amount is above the
+    threshold; approving in part: when not even the smallest amount (0,01 €) is allowed, i.e. threshold 0."""
+    if application.recommended_by_id is None or application.recommended_by_id != user.pk:
+        return False
+    threshold = four_eyes_threshold()
+    if action == "approve":
+        return application.requested_amount > threshold
+    if action == "partially_approve":
+        return threshold < Decimal("0.01")
+    return False
+
+
 @dataclass(frozen=True)
 class YearAmount:
     year: int

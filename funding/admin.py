@@ -6,6 +6,7 @@ checks again under a row lock, and a BudgetError raised there (a concurrent edit
 """
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,14 +22,18 @@ from wir_portal.forms import AdminInputMixin, MoneyField, SingleLineFormMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .admin_labels import LabelledListEditableMixin
+from .admin_paging import HonestPaginator, LeanChangeList
 from .figures_cache import FiguresCache
 from .linetypes import line_type
 from .models import (
     AdministrativeCourt,
     AttachmentKind,
+    BaseRate,
     CapScope,
     District,
     FundingLine,
+    FundingPeriod,
     LedgerEntry,
     LineRule,
     OrganisationKind,
@@ -179,7 +184,7 @@ def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
 # --- Funding lines and their yearly rules ------------------------------------------------------------------------
 
 @admin.register(FundingLine)
-class FundingLineAdmin(admin.ModelAdmin):
+class FundingLineAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["name", "code", "short", "order", "multi_year"]
     list_editable = ["order"]
     list_filter = ["multi_year"]
@@ -286,15 +291,32 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
 
     def get_readonly_fields(self, request, obj=None):
         # Once a rule exists, its year and line are its identity (applications and bookings point at it).
-        return ["programme_year", "line"] if obj is not None else []
+        return ["programme_year", "line", "limits_display"] if obj is not None else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         specs = line_type(obj.line.code).limits if obj is not None else ()
         if specs:
+            # Editors get one form field per part-cap; viewers one read-only line with German labels (the form's
+            # extra fields would show as "Limit micro project: None").
+            fields = ([LIMIT_PREFIX + s.key for s in specs] if self.has_change_permission(request, obj)
+                      else ["limits_display"])
             fieldsets = [*fieldsets[:3], ("Teilhöchstbeträge und Grenzen dieses Förderbereichs je Jahr",
-                                          {"fields": [LIMIT_PREFIX + s.key for s in specs]}), *fieldsets[3:]]
+                                          {"fields": fields}), *fieldsets[3:]]
         return fieldsets
+
+    @admin.display(description="Teilhöchstbeträge und Grenzen")
+    def limits_display(self, obj):
+        values = obj.limits or {}
+        parts = []
+        for spec in line_type(obj.line.code).limits:
+            value = values.get(spec.key)
+            if value in (None, ""):
+                shown = "nicht festgelegt"
+            else:
+                shown = format_eur(Decimal(value)) if spec.unit == "eur" else str(value)
+            parts.append(f"{spec.label}: {shown}")
+        return "; ".join(parts) or "–"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The part-cap fields are the form's own (added per line in LineRuleForm.__init__), not model fields.
@@ -308,6 +330,14 @@ class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FundingPeriod)
+class FundingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_year", "last_year"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rules point at it (PROTECT)
 
 
 # --- Districts and courts -----------------------------------------------------------------------------------------
@@ -348,14 +378,22 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "rule", "application", "kind", "amount_eur", "created_by_name", "reason"]
     list_filter = ["kind", "rule__programme_year", "rule__line"]
     list_select_related = ["rule__line", "rule__programme_year", "application"]
+    # The rows read the rule's line and year and the application's file number only (not its texts and JSON).
+    list_only = ["created_at", "kind", "amount", "created_by_name", "reason", "rule__line__name",
+                 "rule__programme_year__year", "application__file_number", "application__title"]
     search_fields = ["application__file_number"]
     show_full_result_count = False
+    paginator = HonestPaginator
+    list_per_page = 50
     fields = ["created_at", "rule", "application", "kind", "amount", "reason", "created_by_name"]
     readonly_fields = fields
 
     @admin.display(description="Betrag", ordering="amount")
     def amount_eur(self, obj):
         return format_eur(obj.amount)
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().upper()
@@ -373,3 +411,36 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+class BaseRateForm(forms.ModelForm):
+    class Meta:
+        model = BaseRate
+        fields = ["valid_from", "rate", "source"]
+
+    def clean_valid_from(self):
+        day = self.cleaned_data["valid_from"]
+        if (day.month, day.day) not in ((1, 1), (7, 1)):
+            raise forms.ValidationError("Der Basiszinssatz ändert sich nur zum 1. Januar und zum 1. Juli (§ 247 Abs. 1 BGB).")
+        return day
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and not (Decimal("-10") <= rate <= Decimal("20")):
+            raise forms.ValidationError("Bitte prüfen Sie den Wert: erwartet wird ein Prozentsatz wie 1,27 oder -0,88.")
+        return rate
+
+
+@admin.register(BaseRate)
+class BaseRateAdmin(admin.ModelAdmin):
+    """Haushalt enters the next half-year's published value; published values are never edited or deleted."""
+
+    form = BaseRateForm
+    list_display = ["valid_from", "rate", "source"]
+    date_hierarchy = None
+    ordering = ["-valid_from"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

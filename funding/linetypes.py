@@ -342,15 +342,16 @@ class Sprachkurse(_Courses):
 
 @register
 class Migrantenorganisationen(LineType):
-    """Mikroprojekt, Minijob-Kraft and (from 2026) Netzwerkaufbau, each with its part-cap per year; from 2026
-    Kommunen may apply in cooperation with a Migrantenorganisation (named)."""
+    """Mikroprojekt, Minijob-Kraft and Netzwerkaufbau, each with its part-cap per year where Haushalt has set one
+    (the Netzwerkaufbau amount is not published: no part-cap, the line's Höchstbetrag per year bounds the sum);
+    from 2026 Kommunen may apply in cooperation with a Migrantenorganisation (named)."""
 
     code = "migrantenorganisationen"
     fields = (
         Field("micro_project", "Mikroprojekt (Betrag je Jahr)", "money", "höchstens 3.000 € je Jahr"),
         Field("minijob", "Minijob-Kraft (Betrag je Jahr)", "money", "höchstens 7.200 € je Jahr"),
         Field("network", "Netzwerkaufbau mit kommunalen Akteuren (Betrag je Jahr)", "money",
-              "nur wenn der Förderbereich es in diesem Jahr vorsieht"),
+              "optional; zusammen mit Mikroprojekt und Minijob-Kraft innerhalb des Höchstbetrags je Jahr"),
         Field("cooperating_organisation", "Kooperierende Migrantenorganisation", "text",
               "nur bei Anträgen von Kommunen: Name und Sitz des Vereins"),
     )
@@ -363,8 +364,6 @@ class Migrantenorganisationen(LineType):
         total = ZERO
         for item in self.limits:
             amount, cap = dec(details.get(item.key)), limit(rule, item.key)
-            if item.key == "network" and cap is None:
-                continue  # not offered in this year
             total += min(amount, cap) if cap is not None else amount
         return money(total)
 
@@ -372,11 +371,7 @@ class Migrantenorganisationen(LineType):
         problems = []
         for item in self.limits:
             amount, cap = dec(details.get(item.key)), limit(rule, item.key)
-            if item.key == "network" and cap is None:
-                if amount > 0:
-                    problems.append(("network", f"Netzwerkaufbau wird {rule.programme_year.year} in diesem "
-                                                "Förderbereich nicht gefördert."))
-            elif cap is not None and amount > cap:
+            if cap is not None and amount > cap:
                 problems.append((item.key, f"{self.labels[item.key]} mit höchstens {format_eur(cap)} je Jahr "
                                            "gefördert."))
         if (organisation is not None and organisation.kind in OrganisationKind.municipal()

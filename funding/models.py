@@ -332,3 +332,22 @@ class FiguresVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.epoch}.{self.value}"
+
+
+class BaseRate(models.Model):
+    """The base rate of § 247 BGB (Basiszinssatz), as the Deutsche Bundesbank publishes it each 1 January and
+    1 July in the Bundesanzeiger. A value holds from `valid_from` until the next row. Interest of § 49a Abs. 3
+    and 4 HVwVfG is five percentage points above it (funding/interest.py). Haushalt adds the next half-year."""
+
+    valid_from = models.DateField("Gültig ab", unique=True)
+    rate = models.DecimalField("Basiszinssatz (% p. a.)", max_digits=5, decimal_places=2)
+    source = models.CharField("Quelle (Bekanntmachung)", max_length=200, blank=True)
+    created_at = models.DateTimeField("Erfasst am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = "Basiszinssatz (§ 247 BGB)"
+        verbose_name_plural = "Basiszinssätze (§ 247 BGB)"
+
+    def __str__(self):
+        return f"{self.rate} % ab {self.valid_from:%d.%m.%Y}"

@@ -262,5 +262,8 @@ def seed_future_years(*, lines, period) -> None:
 
 @transaction.atomic
 def seed_reference_data() -> None:
+    from funding.base_rates import base_rates_seed
+
     seed_courts_and_districts()
     seed_programme()
+    base_rates_seed()

@@ -67,9 +67,11 @@ class BudgetFigures:
 
     @property
     def utilisation(self) -> Decimal:
-        if not self.allocation:
+        """Share of the allocation committed — of the VE, while the year's budget is not enacted."""
+        base, used = (self.allocation, self.committed) if self.enacted else (self.authority, self.authority_committed)
+        if not base:
             return ZERO
-        return money(self.committed * 100 / self.allocation)
+        return money(used * 100 / base)
 
 
 def _signed(source: str | None = None):

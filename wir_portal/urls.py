@@ -19,6 +19,8 @@ pages = (
         path("impressum/", TemplateView.as_view(template_name="pages/impressum.html"), name="impressum"),
         path("datenschutz/", TemplateView.as_view(template_name="pages/datenschutz.html"), name="datenschutz"),
         path("barrierefreiheit/", TemplateView.as_view(template_name="pages/barrierefreiheit.html"), name="barrierefreiheit"),
+        path("leichte-sprache/", TemplateView.as_view(template_name="pages/leichte_sprache.html"),
+             name="leichte-sprache"),
     ],
     "pages",
 )
@@ -33,6 +35,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("applications.urls")),
     path("berichte/", include("reports.urls")),
+    path("konto/sicherheit/", include("applications.accounts.mfa.urls")),  # second factor
+    path("konto/sicherheit/passkey/", include("applications.accounts.mfa.urls_webauthn")),
     path("", include(pages)),
 ]
 

@@ -11,6 +11,7 @@ from applications.demo import DEMO_PASSWORD
 from applications.models import Application
 from applications.workflow import Status
 from funding.models import LedgerEntry
+from tests.applications.accounts.mfa.browser import demo_device, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def login(page, base, email):
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("form input[type=submit], form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    second_factor(page, demo_device(email))  # the demo staff's documented TOTP secret
 
 
 def test_staff_process_a_demo_application_end_to_end(page, live_server, require_browser, demo):

@@ -239,3 +239,37 @@ def test_kiv_inhabitants_and_verbund(seeded, inhabitants, verbund, expected):
     problems = rules.detail_problems(rule=rule("kiv", 2027), details={"verbund": verbund},
                                      organisation=_gemeinde(inhabitants))
     assert [(p.field, p.message) for p in problems] == expected
+
+
+def test_portal_form_for_a_vielfaltszentrum_over_the_whole_period(client, seeded):
+    from funding.models import ProgrammeYear
+    from tests.factories import UserFactory
+
+    ProgrammeYear.objects.filter(year=2026).update(is_open=True)
+    from funding.models import LineRule
+
+    LineRule.objects.filter(pk=rule("vielfaltszentren", 2026).pk).update(deadline=datetime.date(2099, 12, 31))
+    org = Organisation.objects.get(name="Hochtaunuskreis")
+    user = UserFactory()
+    member(user, org)
+    client.force_login(user)
+    url = reverse("portal:application_new", args=["vielfaltszentren"])
+    years = list(range(2026, 2031))
+    details = {"coordination_posts": "1,75", "pay_group": "E 11", "staff_post": "15.000,00", "micro_projects": "",
+               "recipients": ""}
+    data = form_data(year=2026, start="2026-01-01", end="2030-12-31", details=details, years=years,
+                     costs=[("personnel", "Koordination", "120.000,00")], income={"requested_grant": "120.000,00"})
+    for y in years[1:]:
+        data.update({f"cost-{y}-0-category": "personnel", f"cost-{y}-0-description": "Koordination",
+                     f"cost-{y}-0-amount": "120.000,00", f"plan-{y}-requested_grant": "120.000,00"})
+    page = client.get(url)
+    assert page.status_code == 200 and "Weiterleitung an" in page.content.decode()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context.get("error_summary")
+    app = Application.objects.get(organisation=org)
+    assert [(p.year, p.requested_grant) for p in app.plan_years.all()] == [(y, E("120000.00")) for y in years]
+    assert app.requested_amount == E("600000.00")
+    # a period end after 2030 is refused at the field, and the 2031 block is not stored
+    data["period_end"] = "2031-06-30"
+    page = client.post(reverse("portal:application_edit", args=[app.pk]), data)
+    assert "Förderperiode 2026–2030" in " ".join(page.context["form"].errors.get("period_end", []))

@@ -187,14 +187,14 @@ def test_ve_below_what_is_booked_is_refused_in_the_service_and_at_the_field(peop
     page = client.get(url)
     assert page.status_code == 200
     data = _form_data(page)
-    data["commitment_authority"] = "119999"  # parsed alike by the admin's field before and after the money parser (sec)
+    data["commitment_authority"] = "119.999,99"  # typed the German way (the one money parser)
     response = client.post(url, data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["commitment_authority"] == [
         "Die Verpflichtungsermächtigung darf nicht unter die gegen sie gebundenen Mittel (120.000,00 €) sinken."]
     assert LineRule.objects.get(pk=r.pk).commitment_authority == E("600000.00")
-    data["commitment_authority"] = "120000"
+    data["commitment_authority"] = "120.000"
     assert client.post(url, data).status_code == 302
     assert LineRule.objects.get(pk=r.pk).commitment_authority == E("120000.00")
 

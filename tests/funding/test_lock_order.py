@@ -48,7 +48,7 @@ def _form_data(page) -> dict:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rule_saves_and_enactment_during_multi_year_approvals_never_deadlock(require_postgres, seeded, monkeypatch):
-    from applications.tasks import notice_render
+    from applications.notices.tasks import notice_render
 
     monkeypatch.setattr(notice_render, "delay", lambda *args, **kwargs: None)
     assert connection.vendor == "postgresql"

@@ -67,7 +67,7 @@ def test_parallel_starts_create_one_draft(require_postgres, seeded, owner, entit
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_submits_of_several_drafts_submit_one(require_postgres, seeded, owner, entity, monkeypatch):
-    from applications.tasks import notice_render
+    from applications.notices.tasks import notice_render
 
     monkeypatch.setattr(notice_render, "delay", lambda *args, **kwargs: None)
     # Drafts that exist side by side (e.g. started before the line became one-per-organisation).
