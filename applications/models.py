@@ -42,6 +42,12 @@ class LegalForm(models.TextChoices):
     def gk(cls) -> list[str]:
         """Legal forms that are Gemeinden or Gemeindeverbände (or part of one): ANBest-GK."""
         return [cls.GEBIETSKOERPERSCHAFT, cls.GEMEINDEVERBAND, cls.EIGENBETRIEB]
+# Free text that ends up in PDFs and mails has a length (issue 16: 2 × 1 MB made a PDF take half a minute).
+# Enough for a Konzeption in the form; anything longer belongs in an attachment.
+PURPOSE_MAX = 8000
+TARGET_GROUP_MAX = 2000
+REASONS_MAX = 8000
+MESSAGE_MAX = 5000
 
 
 class Organisation(models.Model):
@@ -232,8 +238,8 @@ class Application(models.Model):
     status = models.CharField("Status", max_length=30, choices=Status.choices, default=Status.DRAFT, db_index=True)
     file_number = models.CharField("Aktenzeichen", max_length=40, unique=True, null=True, blank=True)
     title = models.CharField("Titel des Vorhabens", max_length=200)
-    purpose = models.TextField("Zweck und Konzeption", blank=True)
-    target_group = models.TextField("Zielgruppe", blank=True)
+    purpose = models.TextField("Zweck und Konzeption", blank=True, max_length=PURPOSE_MAX)
+    target_group = models.TextField("Zielgruppe", blank=True, max_length=TARGET_GROUP_MAX)
     period_start = models.DateField("Beginn", null=True, blank=True)
     period_end = models.DateField("Ende", null=True, blank=True)
     contact_name = models.CharField("Ansprechperson", max_length=200, blank=True)
@@ -243,7 +249,7 @@ class Application(models.Model):
     requested_amount = models.DecimalField("Beantragt", max_digits=12, decimal_places=2, default=Decimal("0"))
     total_costs = models.DecimalField("Gesamtkosten", max_digits=12, decimal_places=2, default=Decimal("0"))
     approved_amount = models.DecimalField("Bewilligt", max_digits=12, decimal_places=2, null=True, blank=True)
-    decision_reasons = models.TextField("Begründung der Entscheidung", blank=True)
+    decision_reasons = models.TextField("Begründung der Entscheidung", blank=True, max_length=REASONS_MAX)
     recommendation = models.CharField("Votum", max_length=20, blank=True)
     recommended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Votum von"
@@ -456,7 +462,7 @@ class Message(models.Model):
                                verbose_name="Verfasst von")
     author_name = models.CharField("Verfasst von", max_length=200)
     subject = models.CharField("Betreff", max_length=200, blank=True)
-    body = models.TextField("Nachricht")
+    body = models.TextField("Nachricht", max_length=MESSAGE_MAX)
     created_at = models.DateTimeField("Zeitpunkt", default=timezone.now)
 
     class Meta:
@@ -476,7 +482,7 @@ class InternalNote(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                verbose_name="Verfasst von")
     author_name = models.CharField("Verfasst von", max_length=200)
-    body = models.TextField("Vermerk")
+    body = models.TextField("Vermerk", max_length=MESSAGE_MAX)
     created_at = models.DateTimeField("Zeitpunkt", default=timezone.now)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wir_portal.forms import AdminInputMixin, MoneyField
+from wir_portal.forms import AdminInputMixin, MoneyField, SingleLineFormMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
@@ -54,7 +54,7 @@ class BudgetErrorAsMessageMixin:
 
 # --- Programme years + budget overview --------------------------------------------------------------------------
 
-class ProgrammeYearForm(forms.ModelForm):
+class ProgrammeYearForm(SingleLineFormMixin, forms.ModelForm):
     class Meta:
         model = ProgrammeYear
         fields = ["year", "volume", "is_open", "budget_enacted", "notes"]
@@ -194,7 +194,7 @@ class FundingLineAdmin(LabelledListEditableMixin, admin.ModelAdmin):
         return False
 
 
-class LineRuleForm(forms.ModelForm):
+class LineRuleForm(SingleLineFormMixin, forms.ModelForm):
     eligible_kinds = forms.MultipleChoiceField(
         label="Antragsberechtigte", choices=OrganisationKind.choices, widget=forms.CheckboxSelectMultiple,
     )
@@ -220,7 +220,7 @@ class LineRuleForm(forms.ModelForm):
         for spec in self.limit_specs:
             value = (self.instance.limits or {}).get(spec.key)
             if spec.unit == "eur":
-                field = MoneyField(label=f"{spec.label} (€)", required=False)
+                field = MoneyField(label=f"{spec.label} (€)", required=False)  # the one money parser
             else:
                 field = forms.IntegerField(label=spec.label, required=False, min_value=0, max_value=10_000_000)
             field.initial = value

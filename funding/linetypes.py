@@ -12,7 +12,6 @@ whole application is the rule's `cap_scope`, applied in `applications.rules`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -21,7 +20,6 @@ from wir_portal.money import format_eur, money
 from .models import LineRule, OrganisationKind
 
 ZERO = Decimal("0.00")
-_THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def _num(value) -> str:
 
 def parse_recipient_lines(text: str) -> tuple[list[tuple[str, Decimal]], list[str]]:
     """'Name; 1.500' per line -> [(name, amount)], plus German messages for lines that cannot be read."""
-    from wir_portal.money import parse_eur
+    from wir_portal.money import MoneyParseError, parse_eur
 
     rows, errors = [], []
     for number, raw in enumerate(str(text or "").splitlines(), start=1):
@@ -85,13 +83,10 @@ def parse_recipient_lines(text: str) -> tuple[list[tuple[str, Decimal]], list[st
         if not sep or not name.strip():
             errors.append(f"Zeile {number}: Bitte „Name des Trägers; Betrag“ angeben.")
             continue
-        text = amount_text.strip().replace("€", "").replace(" ", "")
-        if "," not in text and _THOUSANDS_ONLY.match(text):
-            text = text.replace(".", "")  # '2.500' is two thousand five hundred (as the portal's amount fields read it)
         try:
-            amount = money(parse_eur(text))
-        except (ValueError, ArithmeticError):
-            errors.append(f"Zeile {number}: „{amount_text.strip()}“ ist kein Betrag in Euro.")
+            amount = money(parse_eur(amount_text))  # the one money parser: '2.500' is 2.500,00 €
+        except MoneyParseError as exc:
+            errors.append(f"Zeile {number}: {exc.message}")
             continue
         if amount <= 0:
             errors.append(f"Zeile {number}: Der Betrag muss größer als 0 sein.")

@@ -144,3 +144,12 @@ def demo(seeded):
     from applications.demo import seed_demo
 
     seed_demo()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache: every test starts with none (wir_portal.ratelimit)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,19 +1,70 @@
-"""Templated e-mail: one plain-text body (and an optional HTML part) rendered from templates/mail/."""
+"""Templated e-mail: one plain-text body (and an optional HTML part) rendered from templates/mail/.
+
+Plain-text bodies are rendered with autoescaping off (a .txt mail is not HTML: `"` stays `"`, not `&quot;`),
+whatever the template says; HTML parts keep Django's autoescaping. A mail that cannot be built (a header with a
+line break, a subject with a link) raises MailBuildError before anything is sent — callers report it as a
+failure, never as "versandt".
+"""
+
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+
+SUBJECT_MAX = 150
+FREE_TEXT_IN_SUBJECT_MAX = 60
+_LINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|@|\b[a-z0-9-]+\.(?:[a-z]{2,24})(?:/|\b))")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def send_templated(*, to: list[str], subject: str, template: str, context: dict) -> None:
+class MailBuildError(ValueError):
+    """The mail could not be built (bad header); nothing was sent."""
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text mail template without HTML autoescaping."""
+    template = get_template(template_name)
+    engine_template = getattr(template, "template", None)
+    if engine_template is None:  # not the Django engine
+        return template.render(context)
+    return engine_template.render(Context(context, autoescape=False))
+
+
+def subject_text(value, *, limit: int = FREE_TEXT_IN_SUBJECT_MAX) -> str:
+    """Free text (an organisation's name, a title) made fit for a subject line: one line, no links or addresses
+    (a link-looking part is cut off), at most `limit` characters."""
+    text = " ".join(_CONTROL.sub(" ", str(value or "")).split())
+    match = _LINK.search(text)
+    if match:
+        text = text[: match.start()].rstrip(" .:/-")
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def build_templated(*, to: list[str], subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+    if _CONTROL.search(subject) or len(subject) > SUBJECT_MAX:
+        raise MailBuildError(f"Betreff ungültig: {subject[:80]!r}")
+    recipients = [t for t in to if t]
+    if any(_CONTROL.search(t) for t in recipients):
+        raise MailBuildError("Empfängeradresse ungültig")
     context = {"site_url": settings.SITE_URL, **context}
-    text = render_to_string(f"mail/{template}.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[t for t in to if t])
+    text = render_text(f"mail/{template}.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     try:
         html = render_to_string(f"mail/{template}.html", context)
     except Exception:  # noqa: BLE001 - an HTML part is optional
         html = None
     if html:
         message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.message()  # builds the headers now: a BadHeaderError is a build error, not a lost mail
+    except ValueError as exc:
+        raise MailBuildError(str(exc)) from exc
+    return message
 
+
+def send_templated(*, to: list[str], subject: str, template: str, context: dict) -> None:
+    build_templated(to=to, subject=subject, template=template, context=context).send()

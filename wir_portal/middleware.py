@@ -5,14 +5,16 @@ overflows Python's date arithmetic inside Django's lookups — both used to end 
 middleware looks at the query string once, before any view:
 - in the admin, an offending parameter is dropped and the page is shown without it, with a German message;
 - elsewhere the request is answered 400 with a German text;
-- a NUL byte or other control character in the path answers 404.
+- a NUL byte or other control character in the path answers 404;
+- a request body larger than WIR_MAX_REQUEST_BYTES (one upload plus the form) answers 413 unread.
 """
 
 import re
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseBadRequest, HttpResponseNotFound, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound, HttpResponseRedirect
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Date-part lookups and their sane range (Django builds dates from them; beyond year 9999 Python overflows).
@@ -42,6 +44,16 @@ class HostileInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.WIR_MAX_REQUEST_BYTES:
+            response = HttpResponse(
+                f"Die gesendeten Daten sind zu groß (höchstens {settings.WIR_MAX_REQUEST_BYTES // (1024 * 1024)} MB). "
+                "Bitte laden Sie Dateien einzeln hoch.", status=413, content_type="text/plain; charset=utf-8")
+            response["Connection"] = "close"
+            return response
         if _CONTROL.search(request.path):
             return HttpResponseNotFound("Diese Seite gibt es nicht.", content_type="text/plain; charset=utf-8")
         bad = [key for key, values in request.GET.lists() if any(_bad_value(key, v) for v in values)]

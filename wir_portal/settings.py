@@ -264,8 +264,12 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 WIR_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Form fields without files: the largest form (application with plan rows and 8,000-character texts) is ~0.2 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+# Whole request bodies (one upload, with room for a too-large file to get the form's message): larger answer 413 before
+# anything is read (wir_portal.middleware.HostileInputMiddleware).
+WIR_MAX_REQUEST_BYTES = 2 * WIR_MAX_UPLOAD_BYTES + 1024 * 1024  # room for the form's own 'höchstens 10 MB'
 
 # --- E-mail -------------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "WIR-Portal <wir-portal@rpda.hessen.de>")
@@ -324,7 +328,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"applications.notices.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {"applications.notices.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"},
+                      "applications.pdf_jobs.pdf_render": {"queue": "pdf"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

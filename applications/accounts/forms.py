@@ -6,9 +6,10 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.urls import reverse_lazy
 
-from applications.accounts.services import SELF_REGISTRATION_KINDS, PersonData, email_in_use
+from applications.accounts.services import SELF_REGISTRATION_KINDS, PersonData
 from applications.models import Organisation, Role, validate_iban
 from funding.models import District, OrganisationKind
+from wir_portal.forms import SingleLineFormMixin
 
 
 class PasswordPairMixin:
@@ -38,7 +39,7 @@ def _password_fields():
     )
 
 
-class RegistrationForm(PasswordPairMixin, forms.Form):
+class RegistrationForm(SingleLineFormMixin, PasswordPairMixin, forms.Form):
     first_name = forms.CharField(label="Vorname", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(label="Nachname", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
     email = forms.EmailField(label="Ihre E-Mail-Adresse", max_length=150,  # it is also the user name (150)
@@ -101,13 +102,8 @@ class RegistrationForm(PasswordPairMixin, forms.Form):
         )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if email_in_use(email):
-            raise forms.ValidationError(
-                "Für diese E-Mail-Adresse besteht bereits ein Konto. Bitte melden Sie sich an oder setzen Sie Ihr "
-                "Passwort zurück."
-            )
-        return email
+        # Whether the address has an account is not said here (issue 16): registration_request mails its owner.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_iban(self):
         return self.cleaned_data["iban"].replace(" ", "").upper()
@@ -133,7 +129,7 @@ class RegistrationForm(PasswordPairMixin, forms.Form):
                 "register_number": d["register_number"]}
 
 
-class ResendConfirmationForm(forms.Form):
+class ResendConfirmationForm(SingleLineFormMixin, forms.Form):
     email = forms.EmailField(label="Ihre E-Mail-Adresse", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
     def __init__(self, *args, **kwargs):
@@ -143,7 +139,7 @@ class ResendConfirmationForm(forms.Form):
         self.helper.add_input(Submit("submit", "Neuen Link senden", css_class="btn-primary"))
 
 
-class InvitationAcceptForm(PasswordPairMixin, forms.Form):
+class InvitationAcceptForm(SingleLineFormMixin, PasswordPairMixin, forms.Form):
     """For invited people without an account: name and password (the e-mail address comes from the invitation)."""
 
     first_name = forms.CharField(label="Vorname", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
@@ -171,7 +167,7 @@ class InvitationAcceptForm(PasswordPairMixin, forms.Form):
         return PersonData(first_name=d["first_name"], last_name=d["last_name"], email=self.email, password=d["password1"])
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(SingleLineFormMixin, forms.Form):
     email = forms.EmailField(label="E-Mail-Adresse", max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label="Rolle", choices=Role.choices, initial=Role.MEMBER,
                              help_text="Nur Zeichnungsberechtigte und die Administration dürfen Anträge einreichen.")
@@ -187,5 +183,5 @@ class InvitationForm(forms.Form):
         )
 
 
-class RoleForm(forms.Form):
+class RoleForm(SingleLineFormMixin, forms.Form):
     role = forms.ChoiceField(label="Rolle", choices=Role.choices)

@@ -19,7 +19,8 @@ from django.utils import timezone
 from applications.models import Invitation, Membership, Organisation, OrganisationAction, OrganisationEvent, Role
 from applications.selectors import membership_for
 from funding.models import District, OrganisationKind
-from wir_portal.mail import send_templated
+from wir_portal import ratelimit
+from wir_portal.mail import MailBuildError, build_templated, send_templated, subject_text
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,18 @@ class AccountError(Exception):
     """A rule about accounts or organisations refused the request. The message is German."""
 
 
+class EmailInUse(AccountError):
+    """Registration with an address that has an account (never shown to the registering person)."""
+
+
+# User-triggered mails are rate-limited (wir_portal.ratelimit): per day for invitations, per hour for registration
+# confirmations (per address and per client address).
+INVITATION_LIMITS = {"user": 20, "organisation": 50}
+INVITATION_WINDOW = 24 * 3600
+REGISTRATION_LIMITS = {"email": 3, "ip": 10}
+REGISTRATION_WINDOW = 3600
+
+
 def registration_confirm_days() -> int:
     return int(getattr(settings, "WIR_REGISTRATION_CONFIRM_DAYS", 3))
 
@@ -55,6 +68,13 @@ def _send_safely(**kwargs) -> None:
         send_templated(**kwargs)
     except Exception:  # noqa: BLE001 - any transport error
         log.exception("sending mail %s to %s failed", kwargs.get("template"), kwargs.get("to"))
+
+
+def _deliver_safely(message) -> None:
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001 - any transport error
+        log.exception("sending mail %r to %s failed", message.subject, message.to)
 
 
 def email_in_use(email: str) -> bool:
@@ -103,7 +123,7 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
         )
     email = person.email.strip().lower()
     if email_in_use(email):
-        raise AccountError("Für diese E-Mail-Adresse besteht bereits ein Konto. Bitte melden Sie sich an.")
+        raise EmailInUse("Für diese E-Mail-Adresse besteht bereits ein Konto. Bitte melden Sie sich an.")
     district: District | None = organisation.get("district")
     user_model = get_user_model()
     with transaction.atomic():
@@ -113,7 +133,7 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
             user.set_password(person.password)
             user.save()
         except IntegrityError as exc:  # two registrations with the same address at the same moment
-            raise AccountError("Für diese E-Mail-Adresse besteht bereits ein Konto. Bitte melden Sie sich an.") from exc
+            raise EmailInUse("Für diese E-Mail-Adresse besteht bereits ein Konto. Bitte melden Sie sich an.") from exc
         org = Organisation(
             name=organisation["name"].strip(), kind=kind, district=district,
             regierungsbezirk=district.regierungsbezirk if district else organisation.get("regierungsbezirk", ""),
@@ -144,9 +164,51 @@ def registration_mail_send(*, user, organisation: Organisation | None = None, sa
     )
 
 
-def registration_resend(*, email: str) -> bool:
+def registration_mail_allowed(*, email: str, ip: str) -> bool:
+    return ratelimit.allow("registration", {"email": (email.strip().lower(), REGISTRATION_LIMITS["email"]),
+                                            "ip": (ip, REGISTRATION_LIMITS["ip"])}, window=REGISTRATION_WINDOW)
+
+
+def registration_request(*, person: PersonData, organisation: dict, ip: str = "") -> Organisation | None:
+    """The registration form's one answer, whether or not the address has an account (issue 16): a new address
+    registers (confirmation link by mail); a known one gets a mail telling its owner instead (an unconfirmed
+    account: a new confirmation link). Beyond the rate limit per address and per client address nothing is
+    sent — the page says the same. Raises AccountError only for what does not depend on the address (kind)."""
+    if organisation.get("kind") not in SELF_REGISTRATION_KINDS:
+        return registration_create(person=person, organisation=organisation)  # raises the kind message
+    email = person.email.strip().lower()
+    if not registration_mail_allowed(email=email, ip=ip):
+        get_user_model()().set_password(person.password)  # same time cost as a registration
+        return None
+    try:
+        return registration_create(person=person, organisation=organisation)
+    except EmailInUse:
+        get_user_model()().set_password(person.password)
+        existing = get_user_model().objects.filter(email__iexact=email).order_by("id").first()
+        if existing is not None:
+            transaction.on_commit(lambda: registration_exists_mail_send(user=existing))
+        return None
+
+
+def registration_exists_mail_send(*, user) -> None:
+    """Tell the owner of an address that someone tried to register it (an unconfirmed account: a new link)."""
+    if not user.is_active and user.last_login is None:
+        organisation = Organisation.objects.filter(memberships__user=user).first()
+        registration_mail_send(user=user, organisation=organisation, safely=True)
+        return
+    _send_safely(
+        to=[user.email], subject="WIR-Portal: Registrierung mit Ihrer E-Mail-Adresse",
+        template="registration_exists",
+        context={"user": user, "login": _absolute(reverse("login")),
+                 "reset": _absolute(reverse("password_reset"))},
+    )
+
+
+def registration_resend(*, email: str, ip: str = "") -> bool:
     """Send a new confirmation link to an account that is not confirmed yet. Says nothing about other
     addresses (the view shows the same message either way)."""
+    if not registration_mail_allowed(email=email, ip=ip):
+        return False
     user = get_user_model().objects.filter(email__iexact=email.strip(), is_active=False, last_login__isnull=True).first()
     if user is None:
         return False
@@ -223,6 +285,14 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
         raise AccountError("Bitte wählen Sie eine gültige Rolle.")
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise AccountError("Diese Person ist bereits Mitglied Ihrer Organisation.")
+    if not organisation.is_verified:
+        raise AccountError("Einladungen sind möglich, sobald das Ministerium Ihre Organisation geprüft hat. Bis dahin "
+                           "können Sie Anträge vorbereiten.")
+    if not ratelimit.allow("invitation", {"user": (user.pk, INVITATION_LIMITS["user"]),
+                                          "organisation": (organisation.pk, INVITATION_LIMITS["organisation"])},
+                           window=INVITATION_WINDOW):
+        raise AccountError("Für heute wurden bereits sehr viele Einladungen versandt. Bitte versuchen Sie es morgen "
+                           "erneut oder wenden Sie sich an das Regierungspräsidium.")
     token, token_hash = Invitation.new_token()
     with transaction.atomic():
         Invitation.objects.filter(organisation=organisation, email__iexact=email, accepted_at__isnull=True).delete()
@@ -233,12 +303,19 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
         organisation_event_record(organisation=organisation, action=OrganisationAction.INVITED, user=user,
                                   subject=email, to_role=role)
         link = _absolute(reverse("portal:invitation-accept", kwargs={"token": token}))
-        transaction.on_commit(lambda: _send_safely(
-            to=[email], subject=f"WIR-Portal: Einladung in die Organisation {organisation.name}",
-            template="invitation",
-            context={"invitation": invitation, "organisation": organisation, "link": link,
-                     "inviter": user.get_full_name() or user.email, "role": invitation.get_role_display()},
-        ))
+        # Built before the commit: a mail that cannot be built is an error here (nothing saved), never "versandt".
+        try:
+            message = build_templated(
+                to=[email], subject=f"WIR-Portal: Einladung in die Organisation {subject_text(organisation.name)}",
+                template="invitation",
+                context={"invitation": invitation, "organisation": organisation, "link": link,
+                         "inviter": user.get_full_name() or user.email, "role": invitation.get_role_display()},
+            )
+        except MailBuildError as exc:
+            log.warning("invitation mail for organisation %s cannot be built: %s", organisation.pk, exc)
+            raise AccountError("Die Einladungs-E-Mail konnte nicht erstellt werden; die Einladung wurde nicht "
+                               "versandt. Bitte prüfen Sie die Adresse.") from exc
+        transaction.on_commit(lambda: _deliver_safely(message))
     log.info("invitation %s to organisation %s created by user %s", invitation.pk, organisation.pk, user.pk)
     return invitation, token
 

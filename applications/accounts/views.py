@@ -42,7 +42,9 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            accounts.registration_create(person=form.person(), organisation=form.organisation_data())
+            # the same answer for a known and an unknown address (the owner of a known one gets a mail instead)
+            accounts.registration_request(person=form.person(), organisation=form.organisation_data(),
+                                          ip=request_ip(request))
         except accounts.AccountError as exc:
             form.add_error(None, str(exc))
         else:
@@ -69,7 +71,7 @@ def register_confirm(request, token: str):
 def register_resend(request):
     form = ResendConfirmationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        accounts.registration_resend(email=form.cleaned_data["email"])
+        accounts.registration_resend(email=form.cleaned_data["email"], ip=request_ip(request))
         messages.success(request, "Falls zu dieser Adresse ein unbestätigtes Konto besteht, haben wir einen neuen "
                                   "Bestätigungslink gesendet.")
         return redirect("login")

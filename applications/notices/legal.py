@@ -8,6 +8,8 @@ Notices record the versions they used (Notice.legal_versions), so an old notice 
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 
 from applications.models import LegalText
@@ -218,11 +220,13 @@ def legal_text_save(*, key: str, title: str, body: str, user=None) -> LegalText:
         return LegalText.objects.create(key=key, version=version, title=title, body=body, created_by=user)
 
 
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
 def fill(body: str, values: dict[str, str]) -> str:
-    """Replace {placeholders} literally; unknown braces stay as typed."""
-    for name, value in values.items():
-        body = body.replace("{" + name + "}", value)
-    return body
+    """Replace {placeholders} in one pass: a value that itself contains "{signer}" (an authority or court name
+    typed by staff, an applicant's data) stays literal; unknown braces stay as typed."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), body)
 
 
 def paragraphs(body: str) -> list[list[str]]:

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django import forms
 
-from applications.models import Application, CostCategory
+from applications.models import MESSAGE_MAX, Application, CostCategory
 from applications.rules import line_fields
-from wir_portal.forms import MoneyField
+from wir_portal.forms import MoneyField, SingleLineFormMixin
 from wir_portal.money import money
 
 
@@ -47,7 +47,7 @@ def _date_field(label: str, help_text: str = "") -> forms.DateField:
                            input_formats=DATE_FORMATS, error_messages={"invalid": DATE_INVALID})
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(SingleLineFormMixin, forms.ModelForm):
     """The common part of every application. Only the title is needed to save a draft."""
 
     use_required_attribute = False
@@ -95,7 +95,7 @@ class ApplicationForm(forms.ModelForm):
         return data
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(SingleLineFormMixin, forms.Form):
     """The funding line's own fields, built from the line registry (rules.line_fields); stored in Application.details (JSON)."""
 
     use_required_attribute = False
@@ -160,7 +160,7 @@ class DetailsForm(forms.Form):
         return out
 
 
-class CostItemForm(forms.Form):
+class CostItemForm(SingleLineFormMixin, forms.Form):
     """One line of the cost plan. A line left completely empty is ignored."""
 
     use_required_attribute = False
@@ -313,7 +313,8 @@ class YearPlan:
 
 
 class MessageReplyForm(forms.Form):
-    body = forms.CharField(label="Ihre Nachricht an das Regierungspräsidium", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
+    body = forms.CharField(label="Ihre Nachricht an das Regierungspräsidium", widget=forms.Textarea(attrs={"rows": 5}),
+                           max_length=MESSAGE_MAX,
                            error_messages={"required": "Bitte geben Sie eine Nachricht ein."})
 
 

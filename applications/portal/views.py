@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from applications import rules, selectors, services
+from applications import pdf_jobs, rules, selectors, services
 from applications.models import Application, Event, Message, Notice, NoticeKind, NoticeStatus
 from applications.portal.forms import (
     ApplicationForm,
@@ -720,41 +720,20 @@ def application_withdraw(request, pk: int):
 
 @login_required
 def application_pdf(request, pk: int):
-    """The application as submitted, as PDF (rendered by the safe WeasyPrint renderer)."""
+    """The application as submitted, as PDF: rendered once per version by a background job (applications.pdf_jobs),
+    never in this request; until it is ready, a page that reloads itself."""
     application = selectors.application_for(request.user, pk)
     if not application.submitted_at:
         raise Http404
-    from django.template.loader import render_to_string
+    path = pdf_jobs.pdf_ready("application", application, user_id=request.user.pk)
+    if path is None:
+        failure = pdf_jobs.pdf_failure("application", application, consume=True)
+        return render(request, "portal/apply/pdf_pending.html", {"application": application, "failure": failure},
+                      status=503 if failure else 202)
+    from django.core.files.storage import default_storage
 
-    from wir_portal.pdf import render_pdf
-
-    plan_years = list(application.plan_years.all())
-    items = list(application.cost_items.all())
-    for plan in plan_years:
-        plan.items = [i for i in items if i.year == plan.year]
-        plan.total_costs = sum((i.amount for i in plan.items), rules.ZERO)
-    details = []
-    for name, label, kind, _ in rules.line_fields(application.rule.line):
-        value = (application.details or {}).get(name)
-        if value in (None, ""):
-            continue
-        if kind == "money":
-            value = rules.format_eur(value)
-        elif kind == "decimal":
-            value = str(value).replace(".", ",")
-        elif kind == "date":
-            try:
-                value = datetime.date.fromisoformat(str(value)).strftime("%d.%m.%Y")
-            except ValueError:
-                pass
-        details.append((label, value))
-    html = render_to_string("portal/apply/application_pdf.html", {
-        "application": application, "plan_years": plan_years, "details": details,
-        "attachments": list(application.attachments.all()),
-    })
-    title = f"Antrag {application.file_number}"
-    pdf = render_pdf(html, title=title, subject=application.title)
-    response = HttpResponse(pdf, content_type="application/pdf")
+    with default_storage.open(path, "rb") as stored:
+        response = HttpResponse(stored.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="Antrag-{application.file_number}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

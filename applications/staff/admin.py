@@ -28,7 +28,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from applications import rules, services
+from applications import pdf_jobs, rules, services
 from applications.accounts import organisation_data
 from applications.accounts.services import AccountError
 from applications.models import Application, Membership, Organisation, OrganisationAction, OrganisationEvent
@@ -772,17 +772,27 @@ class ApplicationAdmin(admin.ModelAdmin):
                             content_type=attachment.content_type or "application/octet-stream")
 
     def notice_preview_view(self, request, object_id):
+        """The draft notice as PDF: rendered by a background job (applications.pdf_jobs), never in this request."""
         app = self._application(request, object_id)
-        preview = notice_preview_function()
-        if preview is None:
+        if notice_preview_function() is None:
             raise Http404("Die Bescheidvorschau ist noch nicht verfügbar.")
-        try:
-            pdf_bytes = preview(application=app, user=request.user)
-        except DOMAIN_ERRORS as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:applications_application_change", args=[app.pk]))
-        response = HttpResponse(pdf_bytes, content_type="application/pdf")
+        path = pdf_jobs.pdf_ready("preview", app, user_id=request.user.pk)
+        if path is None:
+            failure = pdf_jobs.pdf_failure("preview", app, consume=True)
+            if failure:
+                self.message_user(request, f"Die Bescheidvorschau konnte nicht erstellt werden: {failure}",
+                                  messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:applications_application_change", args=[app.pk]))
+            context = {**self.admin_site.each_context(request), "title": "Bescheidvorschau wird erstellt",
+                       "application": app, "opts": self.opts}
+            return TemplateResponse(request, "admin/applications/application/preview_pending.html", context,
+                                    status=202)
+        from django.core.files.storage import default_storage
+
+        with default_storage.open(path, "rb") as stored:
+            response = HttpResponse(stored.read(), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="ENTWURF-{app.file_number or app.pk}.pdf"'
+        response["Cache-Control"] = "private, no-store"
         return response
 
     # -- bulk decision --

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from applications import services
-from applications.models import AmendmentStatus, Application
+from applications.models import MESSAGE_MAX, REASONS_MAX, AmendmentStatus, Application
 from applications.workflow import FUNDED, PENDING, TRANSITIONS, Actor, actions_from, event_label
 from wir_portal.forms import MoneyField as BaseMoneyField
 from wir_portal.money import format_eur
@@ -35,8 +35,9 @@ class EligibleAmountField(MoneyField):
         super().__init__(*args, **kwargs)
 
 
-def _reason_field(label: str, *, required: bool, help_text: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=required, help_text=help_text,
+def _reason_field(label: str, *, required: bool, help_text: str = "", max_length: int = REASONS_MAX) -> forms.CharField:
+    """A free-text field with a length limit (it ends up in notices, mails and PDFs)."""
+    return forms.CharField(label=label, required=required, help_text=help_text, max_length=max_length,
                            widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField"}))
 
 
@@ -54,11 +55,13 @@ class RequestChangesForm(DecisionForm):
     message = _reason_field(
         "Nachricht an die Antragstellenden", required=True,
         help_text="Wird per E-Mail an die Organisation gesandt; der Antrag wird für sie wieder bearbeitbar.",
+        max_length=MESSAGE_MAX,
     )
 
 
 class NoteForm(DecisionForm):
-    body = _reason_field("Interner Vermerk", required=True, help_text="Nur für Mitarbeitende sichtbar.")
+    body = _reason_field("Interner Vermerk", required=True, help_text="Nur für Mitarbeitende sichtbar.",
+                         max_length=MESSAGE_MAX)
 
 
 class RecommendForm(DecisionForm):

@@ -109,13 +109,14 @@ def test_the_budget_admin_reads_thousands_too(client_for, seeded):
         if value is None:
             continue
         data[name] = [str(v) for v in value] if isinstance(value, list) else form[name].value()
-    data["allocation"] = "10.000"
+    lower = int(rule.allocation) - 1000  # stays within the year's volume and above what is committed
+    data["allocation"] = f"{lower:,}".replace(",", ".")  # e.g. "1.199.000"
     data["unit_rate"] = "40,5"
     data = {k: v for k, v in data.items() if v not in (None, "")}
     r = c.post(url, data)
     assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
     rule.refresh_from_db()
-    assert rule.allocation == Decimal("10000.00")
+    assert rule.allocation == Decimal(lower)
     assert rule.unit_rate == Decimal("40.50")
     data["allocation"] = "1e308"
     r = c.post(url, data)

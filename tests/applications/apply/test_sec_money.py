@@ -44,3 +44,30 @@ def test_hostile_numbers_in_line_fields_are_a_message(client, owner, entity, typ
     response = post_new(client, owner, form_data(details=details, income=FM_INCOME))
     assert response.status_code == 200
     assert not Application.objects.exists()
+
+
+# --- issue 16: free text in the application form -----------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value", [("title", "Titel\r\nBcc: x@example.org"), ("contact_name", "Olga\nOwner"),
+                                          ("contact_phone", "0611\x00"), ("title", "A\u2028B")])
+def test_single_line_application_fields_refuse_control_characters(client, owner, entity, field, value):
+    response = post_new(client, owner, {**form_data(details=FM_DETAILS, income=FM_INCOME), field: value})
+    assert response.status_code == 200 and not Application.objects.exists()
+    assert "Steuerzeichen" in response.content.decode()
+
+
+def test_cost_description_refuses_line_breaks(client, owner, entity):
+    data = form_data(details=FM_DETAILS, costs=[("material", "Material\r\nmehr", "100")], income=FM_INCOME)
+    response = post_new(client, owner, data)
+    assert response.status_code == 200 and not Application.objects.exists()
+
+
+@pytest.mark.parametrize("field, limit", [("purpose", 8000), ("target_group", 2000)])
+def test_free_text_has_a_length_and_nothing_typed_is_lost(client, owner, entity, field, limit):
+    response = post_new(client, owner, {**form_data(details=FM_DETAILS, income=FM_INCOME), field: "x" * (limit + 1),
+                                        "title": "Mein Titel"})
+    assert response.status_code == 200 and not Application.objects.exists()
+    html = response.content.decode()
+    assert "höchstens" in html and 'value="Mein Titel"' in html
+    ok = post_new(client, owner, {**form_data(details=FM_DETAILS, income=FM_INCOME), field: "x" * limit})
+    assert ok.status_code == 302
