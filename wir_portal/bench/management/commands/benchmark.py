@@ -1001,7 +1001,7 @@ class Command(BaseCommand):
                                   "with a longer --duration")
                     p.non_2xx = result["non_2xx"]
                     p.errors = result["socket_errors"] + result["timeouts"]
-                    if p.rps is None:
+                    if p.rps is None and not p.note:
                         p.note = "wrk produced no result: " + raw.strip().splitlines()[-1][:80] if raw.strip() else ""
         finally:
             bare = next((p for p in pages if p.key == "bare" and p.rps), None)
