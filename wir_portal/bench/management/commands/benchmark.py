@@ -367,8 +367,8 @@ class Discovery:
                 add(":last", f"{title}: letzte Seite ({num_pages})", f"{url}?{PAGE_VAR}={num_pages}")
             if sample is not None:
                 change = _try_reverse(f"admin:{opts.app_label}_{opts.model_name}_change", sample.pk)
-                if change:
-                    add(":change", f"{title}: Detailseite", change)
+                if change:  # a change page is an admin page (the queue's faster target is for its lists)
+                    add(":change", f"{title}: Detailseite", change, _target=ADMIN_TARGET)
         return pages
 
     @staticmethod
@@ -1003,9 +1003,13 @@ class Command(BaseCommand):
                     result, raw = run_wrk(base + p.url, cookie=cookie, duration=o["duration"],
                                           connections=o["connections"], threads=o["threads"])
                     p.rps, p.p50_ms, p.p99_ms = result["rps"], result["p50_ms"], result["p99_ms"]
+                    if not result["requests"]:  # nothing answered inside the window: not a measurement
+                        p.rps = p.p50_ms = p.p99_ms = None
+                        p.note = (f"no response within {o['duration']:g} s (overloaded machine?) – measure again "
+                                  "with a longer --duration")
                     p.non_2xx = result["non_2xx"]
                     p.errors = result["socket_errors"] + result["timeouts"]
-                    if p.rps is None:
+                    if p.rps is None and not p.note:
                         p.note = "wrk produced no result: " + raw.strip().splitlines()[-1][:80] if raw.strip() else ""
         finally:
             bare = next((p for p in pages if p.key == "bare" and p.rps), None)
