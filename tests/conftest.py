@@ -1,13 +1,16 @@
 """Shared fixtures: the seeded programme, and owner / colleague / outsider (like healthchecks' alice, bob, charlie)."""
 
 import os
-import shutil
 
-import pytest
-from django.conf import settings
-from django.db import connection
+# Playwright runs an event loop in the test thread; Django's ORM refuses to run there unless this is set. Set here,
+# before Django is set up, so that plain `pytest` works as well as `make test` (the README's command).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from wir_portal.celery import app as celery_app
+import pytest  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from wir_portal.celery import app as celery_app  # noqa: E402
 
 REQUIRE_SERVICES = os.environ.get("WIR_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
@@ -57,10 +60,16 @@ def require_broker():
         _missing("A Celery broker (CELERY_BROKER_URL)")
 
 
+def _chromium_missing() -> bool:
+    return not os.path.exists(CHROMIUM)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
-    if not os.path.exists(CHROMIUM):
-        return {}
+    """pytest-playwright launches the browser through this fixture before any test-level guard runs, so the guard
+    lives here: without Chromium every browser test is skipped locally and fails in CI."""
+    if _chromium_missing():
+        _missing(f"Chromium ({CHROMIUM})")
     return {"executable_path": CHROMIUM, "headless": True,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
@@ -68,7 +77,7 @@ def browser_type_launch_args():
 
 @pytest.fixture
 def require_browser():
-    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None and not os.path.exists(CHROMIUM):
+    if _chromium_missing():
         _missing("Chromium (/usr/bin/chromium)")
 
 
