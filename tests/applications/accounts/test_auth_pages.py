@@ -27,8 +27,12 @@ def test_login_error_is_german_and_announced(client, person):
     response = client.post(reverse("login"), {"username": "person@test.wir", "password": "falsch"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'role="alert"' in html and 'aria-invalid="true"' in html
-    assert "Benutzername" in html or "E-Mail" in html
+    alert = re.search(r'<div[^>]*role="alert"[^>]*id="login-fehler"[^>]*>(.*?)</div>', html, re.S)
+    assert alert, "the error is announced in a role=alert box"
+    assert "und Passwort eingeben." in alert.group(1)  # Django's German message, not the English one
+    assert "Please enter" not in html
+    # both inputs point screen readers at that box
+    assert html.count('aria-invalid="true" aria-describedby="login-fehler"') == 2
 
 
 def test_logout_is_post(client, person):
