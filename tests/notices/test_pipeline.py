@@ -170,19 +170,30 @@ def test_staff_resend_sends_again_and_is_logged(approved, people, django_capture
         pipeline.notice_resend(notice=queued, user=people["decide"])
 
 
+def _stored_state(settings) -> tuple:
+    """Every row of every model with all its values, and every stored file: what "saves nothing" means (a new row,
+    an edited counter or a written PDF all show)."""
+    import pathlib
+
+    from django.apps import apps
+
+    rows = {model._meta.label: list(model._base_manager.order_by("pk").values_list())
+            for model in apps.get_models()}
+    files = sorted(str(p) for p in pathlib.Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    return rows, files
+
+
 def test_preview_is_a_draft_and_saves_nothing(giessen, people, django_capture_on_commit_callbacks, settings):
     with django_capture_on_commit_callbacks(execute=True):
         app = submitted(giessen)
-    before = Notice.objects.count()
+    mail.outbox.clear()
+    before = _stored_state(settings)
     data = pipeline.notice_preview_pdf(application=app, kind=NoticeKind.APPROVAL, amount=Decimal("40000.00"),
                                        reasons="Nur 0,8 Stellen.")
     text = normalised(pdf_text(data))
     assert "ENTWURF" in text and "höchstens 40.000,00 €" in text and "Nur 0,8 Stellen." in text
-    assert Notice.objects.count() == before
-    import pathlib
-
-    assert not list(pathlib.Path(settings.MEDIA_ROOT).glob("notices/**/*.pdf")) or all(
-        n.pdf.name for n in Notice.objects.all())
+    assert _stored_state(settings) == before  # no row in any table, no file, no mail
+    assert not mail.outbox
     app.organisation.entity = app.organisation.district = None
     with pytest.raises(NoticeError, match="Verwaltungsgericht"):
         pipeline.notice_preview_pdf(application=app, kind=NoticeKind.REJECTION, reasons="x")
