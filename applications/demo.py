@@ -13,12 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from applications import services
+from applications.models import Application, CostItem, Membership, Organisation, PlanYear, Role
+from applications.workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
 from funding.models import District, LineRule
 from funding.models import OrganisationKind as K
-
-from . import services
-from .models import Application, CostItem, Membership, Organisation, PlanYear, Role
-from .workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
 
 DEMO_PASSWORD = "wir-demo-2026"
 DEMO_YEAR = 2027  # the year now open for applications (deadline 31.12.2026)
@@ -78,7 +77,7 @@ def _attach_required(app, user) -> None:
     """Demo attachments: a small real PDF per required kind."""
     from django.core.files.base import ContentFile
 
-    from .uploads import attachment_store
+    from applications.portal.uploads import attachment_store
 
     for kind in app.rule.required_attachments:
         attachment_store(application=app, user=user, kind=kind,

@@ -10,9 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from applications.workflow import Status
 from funding.models import AttachmentKind, District, FinancingType, LineRule, OrganisationKind, Regierungsbezirk
-
-from .workflow import Status
 
 
 def validate_iban(value: str) -> None:

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, Permission
 
-from .workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
+from applications.workflow import HAUSHALT_GROUP, STAFF_GROUPS, Actor
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     STAFF_GROUPS[Actor.SACHBEARBEITUNG]: [

@@ -262,7 +262,7 @@ def completeness_problems(*, application, today=None) -> list[Problem]:
         if kind not in present:
             problems.append(Problem("attachments", f"Es fehlt die Anlage „{AttachmentKind(kind).label}“."))
     if rule.one_per_organisation:
-        from .models import Application
+        from applications.models import Application
 
         other = Application.objects.filter(organisation_id=application.organisation_id, rule=rule).exclude(
             pk=application.pk).exclude(status__in=["draft", "withdrawn", "rejected"])

@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Application, Attachment, Membership, Notice, Organisation, Role
-from .workflow import STAFF_GROUPS, Actor
+from applications.models import Application, Attachment, Membership, Notice, Organisation, Role
+from applications.workflow import STAFF_GROUPS, Actor
 
 
 def memberships_for(user) -> QuerySet[Membership]:

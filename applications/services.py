@@ -11,46 +11,27 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from funding import services as budget
-from funding.models import LineRule
-from wir_portal.money import format_eur, money
-
-from . import rules
-from .models import (
+from applications import rules
+from applications.audit import ApplicationError, actor_name, event_record  # noqa: F401 - part of this module's API
+from applications.models import (
     Application,
     Attachment,
     CostItem,
-    Event,
     FileNumberCounter,
     InternalNote,
     Message,
     NoticeKind,
     PlanYear,
 )
-from .notices import notice_create
-from .selectors import actors_for
-from .workflow import FUNDED, Status, TransitionError, check_transition, transition_for
+from applications.notices.outbox import notice_create
+from applications.selectors import actors_for
+from applications.workflow import FUNDED, Status, TransitionError, check_transition, transition_for
+from funding import services as budget
+from funding.models import LineRule
+from wir_portal import mail
+from wir_portal.money import format_eur, money
 
 ZERO = Decimal("0.00")
-
-
-class ApplicationError(Exception):
-    """A business rule refused the request. The message is German and meant for the user."""
-
-
-def actor_name(user) -> str:
-    if user is None:
-        return "System"
-    return user.get_full_name() or user.get_username()
-
-
-def event_record(*, application: Application, user, action: str, from_status: str = "", to_status: str = "",
-                 reason: str = "", amount: Decimal | None = None, visible_to_applicant: bool = True) -> Event:
-    return Event.objects.create(
-        application=application, action=action, from_status=from_status, to_status=to_status,
-        actor=user, actor_name=actor_name(user), reason=reason, amount=amount,
-        visible_to_applicant=visible_to_applicant,
-    )
 
 
 def _lock(application: Application) -> Application:
@@ -319,7 +300,6 @@ def application_start_review(*, application: Application, user) -> Application:
 
 def application_request_changes(*, application: Application, user, message: str) -> Application:
     """Ask the applicant for changes or documents: the application reopens for them; the message is e-mailed."""
-    from .mail import mail_changes_requested
 
     with transaction.atomic():
         application = application_transition(application=_lock(application), user=user, action="request_changes",
@@ -488,3 +468,14 @@ def application_staff_withdraw(*, application: Application, user, reason: str) -
     with transaction.atomic():
         return application_transition(application=_lock(application), user=user, action="withdraw_for_applicant",
                                       reason=reason)
+
+
+def mail_changes_requested(*, message_id: int) -> None:
+    msg = Message.objects.select_related("application__organisation").get(pk=message_id)
+    app = msg.application
+    mail.send_templated(
+        to=list({app.organisation.email, app.contact_email} - {""}),
+        subject=f"Nachforderung zu Ihrem Antrag {app.file_number}",
+        template="changes_requested",
+        context={"application": app, "message": msg},
+    )

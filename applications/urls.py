@@ -1,7 +1,7 @@
 """Applicant portal URLs: accounts and organisations (urls_accounts) and applying (urls_apply)."""
 
-from .urls_accounts import urlpatterns as accounts_patterns
-from .urls_apply import urlpatterns as apply_patterns
+from applications.accounts.urls import urlpatterns as accounts_patterns
+from applications.portal.urls import urlpatterns as apply_patterns
 
 app_name = "portal"
 

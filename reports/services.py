@@ -35,7 +35,7 @@ def _progress(job: ReportJob, progress: int, message: str = "") -> None:
 
 def report_job_run(*, job_id: int) -> ReportJob | None:
     """Build the yearly sections one by one (progress after each), then render the PDF (WeasyPrint)."""
-    from applications.pdf import render_pdf, static_url
+    from wir_portal.pdf import render_pdf, static_url
 
     from .charts import overview_chart, regions_chart, trend_charts
 

@@ -83,7 +83,7 @@ def require_browser():
 
 def _seed_reference() -> None:
     from applications.demo import seed_entity_organisations
-    from applications.legal import seed_legal_texts
+    from applications.notices.legal import seed_legal_texts
     from applications.roles import seed_groups
     from funding.seed import seed_reference_data
 

@@ -91,7 +91,7 @@ def attach_required(app, user=None) -> None:
     from django.core.files.base import ContentFile
 
     from applications.demo import _DEMO_PDF
-    from applications.uploads import attachment_store
+    from applications.portal.uploads import attachment_store
 
     for kind in app.rule.required_attachments:
         attachment_store(application=app, user=user, kind=kind, upload=ContentFile(_DEMO_PDF, name=f"{kind}.pdf"),

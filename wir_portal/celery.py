@@ -8,4 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wir_portal.settings")
 
 app = Celery("wir_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's tasks.py, and the task modules of the rooms inside applications/ (one per capability).
 app.autodiscover_tasks()
+app.autodiscover_tasks(["applications.notices"])

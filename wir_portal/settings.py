@@ -6,7 +6,9 @@ var/media/, and a secret key is generated once into var/. Every variable is list
 """
 
 import os
+import re
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -39,6 +41,19 @@ def envint(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from exc
+
+
+def envamount(name: str, default: str) -> Decimal:
+    """Read a euro amount strictly, in plain notation: digits with at most one '.' and two decimals ("20000",
+    "20000.50"). German grouping ("20.000") or a comma is refused, never silently read as 20,00 €."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        raw = default
+    value = raw.strip()
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value) or (re.fullmatch(r"\d{1,3}\.\d{3}", value)):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an amount in euros: write digits without grouping, e.g. 20000 or 20000.50.")
+    return Decimal(value)
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -89,6 +104,7 @@ INSTALLED_APPS = [
     "funding",
     "applications",
     "reports",
+    "wir_portal.bench",  # management commands seed_scale, benchmark, benchmark_notices (no models)
 ]
 
 MIDDLEWARE = [
@@ -99,7 +115,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "applications.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
+    "applications.accounts.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -119,7 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "applications.context_processors.current_organisation",
+                "applications.accounts.context_processors.current_organisation",
             ],
             "builtins": ["wir_portal.templatetags.money"],
         },
@@ -160,7 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "applications.auth.EmailBackend",
+    "applications.accounts.auth.EmailBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -280,18 +296,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"applications.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {"applications.notices.tasks.notice_render": {"queue": "pdf"}, "reports.tasks.*": {"queue": "pdf"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Programme settings -------------------------------------------------------------------------------------
 # Four-eyes rule: above this amount, whoever recommended an application may not also approve it.
-WIR_FOUR_EYES_THRESHOLD = os.environ.get("WIR_FOUR_EYES_THRESHOLD", "0")
+WIR_FOUR_EYES_THRESHOLD = envamount("WIR_FOUR_EYES_THRESHOLD", "0")
 WIR_INVITATION_DAYS = envint("WIR_INVITATION_DAYS", 7)
 # Notices: retries of rendering/sending with exponential backoff (base · 2^n seconds), then "failed" for staff.
 WIR_NOTICE_MAX_RETRIES = envint("WIR_NOTICE_MAX_RETRIES", 6)
 WIR_NOTICE_RETRY_BASE_SECONDS = envint("WIR_NOTICE_RETRY_BASE_SECONDS", 60)
 WIR_REGISTRATION_CONFIRM_DAYS = envint("WIR_REGISTRATION_CONFIRM_DAYS", 3)  # lifetime of the e-mail confirmation link
+
+# The benchmark's floor page (/bench/bare) is routed only when this is on; production refuses it.
+WIR_BENCHMARK = envbool("WIR_BENCHMARK", False)
+if PRODUCTION and WIR_BENCHMARK:
+    raise ImproperlyConfigured("WIR_BENCHMARK must not be on when WIR_PRODUCTION is on.")
 
 # --- Security -----------------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
-from applications.views_accounts import ThrottledPasswordResetView
+from applications.accounts.views import ThrottledPasswordResetView
 
 from . import views
 
@@ -22,8 +23,7 @@ pages = (
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
-    path("bench/bare", views.bare, name="bench-bare"),
-    # password reset with a rate limit (applications.views_accounts); the other auth views are Django's own
+    # password reset with a rate limit (applications.accounts.views); the other auth views are Django's own
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
@@ -31,3 +31,6 @@ urlpatterns = [
     path("berichte/", include("reports.urls")),
     path("", include(pages)),
 ]
+
+if settings.WIR_BENCHMARK:  # the benchmark's floor page; settings refuse WIR_BENCHMARK in production
+    urlpatterns.insert(0, path("", include("wir_portal.bench.urls")))

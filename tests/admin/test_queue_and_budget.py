@@ -210,7 +210,7 @@ def test_organisation_verify_action(client_for, seeded):
 
 
 def test_count_is_capped_for_huge_queues(client_for, make_app, monkeypatch):
-    from applications.admin import CappedCountPaginator
+    from applications.staff.admin import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 3)
     for _ in range(5):

@@ -13,8 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.admin import CappedCountPaginator, SearchPaginator
 from applications.models import Application
+from applications.staff.admin import CappedCountPaginator, SearchPaginator
 from applications.workflow import Status
 from tests.factories import OrganisationFactory
 

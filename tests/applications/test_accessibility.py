@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 
 from applications import services
+from applications.accounts.services import invitation_create
 from applications.models import Role
-from applications.services_accounts import invitation_create
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, application, attach_required, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

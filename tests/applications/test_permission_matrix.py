@@ -19,8 +19,8 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from applications import services
+from applications.accounts.services import invitation_create, registration_token_make
 from applications.models import Invitation, Membership, Notice, NoticeKind, NoticeStatus, Role
-from applications.services_accounts import invitation_create, registration_token_make
 from tests.factories import OrganisationFactory, UserFactory, application, attach_required, member
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ ROOM_FOR = 10
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_never_overspend(require_postgres, seeded, monkeypatch):
-    from applications.tasks import notice_render
+    from applications.notices.tasks import notice_render
 
     # The notices' PDF rendering after commit is not what this test measures.
     monkeypatch.setattr(notice_render, "delay", lambda *args, **kwargs: None)

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from applications.legal import AUTHORITY_DEFAULT
 from applications.models import Organisation
+from applications.notices.legal import AUTHORITY_DEFAULT
 from applications.services import (
     application_decide,
     application_recommend,

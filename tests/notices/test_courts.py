@@ -2,7 +2,7 @@
 
 import pytest
 
-from applications.notices import NoticeError, court_for
+from applications.notices.documents import NoticeError, court_for
 from funding.models import District
 from tests.factories import OrganisationFactory
 

@@ -9,11 +9,11 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
-from applications import notice_pipeline as pipeline
-from applications import tasks
-from applications.legal import legal_text_save
 from applications.models import Event, Notice, NoticeKind, NoticeStatus
-from applications.notices import NoticeError
+from applications.notices import outbox as pipeline
+from applications.notices import tasks
+from applications.notices.documents import NoticeError
+from applications.notices.legal import legal_text_save
 from applications.services import ApplicationError
 
 from .conftest import decided, normalised, pdf_bytes, pdf_text, submitted
@@ -137,11 +137,11 @@ def test_a_delivery_repeated_after_a_crash_keeps_its_message_id(approved, people
     deliberate resend by staff is a new delivery with a new Message-ID."""
     from django.utils import timezone
 
-    from applications import services
+    from applications import audit
 
     pipeline.notice_render(notice_id=approved.pk)
     with monkeypatch.context() as patched:
-        patched.setattr(services, "event_record", lambda **kw: (_ for _ in ()).throw(SystemExit("worker killed")))
+        patched.setattr(audit, "event_record", lambda **kw: (_ for _ in ()).throw(SystemExit("worker killed")))
         with pytest.raises(SystemExit):
             pipeline.notice_send(notice_id=approved.pk)
     approved.refresh_from_db()

@@ -5,10 +5,10 @@ import urllib.request
 
 import pytest
 
-from applications import pdf as pdf_module
 from applications.models import CostItem, Notice, NoticeKind, NoticeStatus
-from applications.notice_pipeline import notice_preview_pdf
-from applications.pdf import RefusedURL, make_url_fetcher, render_pdf, static_path_for, static_url
+from applications.notices.outbox import notice_preview_pdf
+from wir_portal import pdf as pdf_module
+from wir_portal.pdf import RefusedURL, make_url_fetcher, render_pdf, static_path_for, static_url
 
 from .conftest import decided, normalised, pdf_bytes, pdf_text, submitted
 

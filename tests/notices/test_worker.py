@@ -23,8 +23,8 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from pypdf import PdfReader
 
-from applications import tasks
 from applications.models import Notice, NoticeKind, NoticeStatus
+from applications.notices import tasks
 from applications.services import application_amend
 from wir_portal.celery import app as celery_app
 

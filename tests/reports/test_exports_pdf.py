@@ -104,7 +104,7 @@ def test_pdf_report_is_generated_in_background_and_downloadable(client, figures,
 
 def test_pdf_job_runs_once_and_failures_are_visible(seeded, report_user, monkeypatch):
     job = ReportJob.objects.create(year_from=2027, year_to=2027, created_by=report_user)
-    monkeypatch.setattr("applications.pdf.render_pdf", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr("wir_portal.pdf.render_pdf", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
     job = report_job_run(job_id=job.pk)
     assert job.status == "failed" and "RuntimeError" in job.message and not job.file
     assert report_job_run(job_id=job.pk).status == "failed"  # not picked up again

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from applications.management.commands.benchmark import Discovery
+from wir_portal.bench.management.commands.benchmark import Discovery
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db.models import Count, Q, Sum
 
 from applications.models import Application, CostItem, Event, FileNumberCounter, Membership, Notice, PlanYear
-from applications.scale import OWNER_EMAIL, OWNER_ORG_NAME
 from applications.services import file_number_assign
 from applications.workflow import FUNDED, TRANSITIONS, Status
 from funding.models import LedgerEntry, LedgerKind, LineRule
 from funding.services import ledger_totals
+from wir_portal.bench.scale import OWNER_EMAIL, OWNER_ORG_NAME
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from applications.management.commands.benchmark import TARGETS, Page, parse_wrk, table
+from wir_portal.bench.management.commands.benchmark import TARGETS, Page, parse_wrk, table
 
 SAMPLE = """\
 Running 10s test @ http://127.0.0.1:41873/admin/applications/application/

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from applications.demo import DEMO_PASSWORD, seed_demo, seed_entity_organisations
-from applications.legal import seed_legal_texts
+from applications.notices.legal import seed_legal_texts
 from applications.roles import seed_groups
 from funding.seed import seed_reference_data
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from applications import services_accounts as accounts
+from applications.accounts import services as accounts
 from applications.models import Membership, OrganisationAction, OrganisationEvent, Role
 from tests.factories import UserFactory
 

@@ -122,7 +122,7 @@ def test_password_reset_is_rate_limited_per_address(client, person):
 def test_password_reset_is_rate_limited_per_ip(client, db):
     from django.core.cache import cache
 
-    from applications.services_accounts import password_reset_allowed
+    from applications.accounts.services import password_reset_allowed
 
     cache.clear()
     try:

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from applications import services_accounts as accounts
+from applications.accounts import services as accounts
 from applications.models import Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from applications import services_accounts as accounts
+from applications.accounts import services as accounts
 from applications.models import Membership, Role
 from tests.factories import UserFactory, member
 

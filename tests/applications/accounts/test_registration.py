@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from applications import services_accounts as accounts
+from applications.accounts import services as accounts
 from applications.models import Membership, Organisation, Role
 from funding.models import District
 from tests.factories import PASSWORD

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from applications.accounts.services import SESSION_ORGANISATION_KEY
 from applications.models import Role
-from applications.services_accounts import SESSION_ORGANISATION_KEY
 from tests.factories import OrganisationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_single_organisation_shows_its_name_without_switcher(client):
 def test_middleware_costs_one_query(client, two_org_user, django_assert_num_queries):
     from django.test import RequestFactory
 
-    from applications.middleware import CurrentOrganisationMiddleware
+    from applications.accounts.middleware import CurrentOrganisationMiddleware
 
     user, a, _b = two_org_user
     request = RequestFactory().get("/")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import LegalText
+from applications.models import LegalText
 
 AUTHORITY_DEFAULT = (
     "Regierungspräsidium Darmstadt\nDezernat II 25 – Integration, Landesprogramm WIR\n"

@@ -27,11 +27,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from funding.models import District, LedgerEntry, LedgerKind, LineRule
-from funding.models import OrganisationKind as K
-from funding.services import ledger_totals
-
-from .models import (
+from applications.models import (
     Application,
     CostCategory,
     CostItem,
@@ -46,7 +42,10 @@ from .models import (
     PlanYear,
     Role,
 )
-from .workflow import HAUSHALT_GROUP, STAFF_GROUPS, TRANSITIONS, Actor, Status
+from applications.workflow import HAUSHALT_GROUP, STAFF_GROUPS, TRANSITIONS, Actor, Status
+from funding.models import District, LedgerEntry, LedgerKind, LineRule
+from funding.models import OrganisationKind as K
+from funding.services import ledger_totals
 
 BENCH_PASSWORD = "wir-demo-2026"
 OWNER_EMAIL = "scale-owner@bench.wir"

@@ -11,11 +11,10 @@ from typing import Any
 
 from django import forms
 
+from applications import services
+from applications.models import Application
+from applications.workflow import FUNDED, TRANSITIONS, Actor, actions_from
 from wir_portal.money import format_eur, money, parse_eur
-
-from . import services
-from .models import Application
-from .workflow import FUNDED, TRANSITIONS, Actor, actions_from
 
 
 class MoneyField(forms.CharField):

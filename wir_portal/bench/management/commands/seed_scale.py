@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from applications.scale import ADMIN_EMAIL, APPROVER_EMAIL, BENCH_PASSWORD, OWNER_EMAIL, REVIEWER_EMAIL, scale_seed
 from funding.models import LineRule
+from wir_portal.bench.scale import ADMIN_EMAIL, APPROVER_EMAIL, BENCH_PASSWORD, OWNER_EMAIL, REVIEWER_EMAIL, scale_seed
 
 
 class Command(BaseCommand):

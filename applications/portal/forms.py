@@ -12,10 +12,9 @@ from decimal import Decimal
 
 from django import forms
 
+from applications.models import Application, CostCategory
+from applications.rules import LINE_FIELDS
 from wir_portal.money import CENT, format_eur, money, parse_eur
-
-from .models import Application, CostCategory
-from .rules import LINE_FIELDS
 
 _THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
@@ -335,7 +334,7 @@ class YearPlan:
         return bool(self.cost_rows()) or self.total_income > 0
 
     def plan_input(self):
-        from .services import PlanInput
+        from applications.services import PlanInput
 
         return PlanInput(year=self.year, costs=self.cost_rows(),
                          **{name: self.income.amount(name) for name in IncomeForm.INCOME_FIELDS})

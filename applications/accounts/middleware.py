@@ -1,7 +1,7 @@
 """The organisation a logged-in user works for, remembered in the session (see the organisation switcher)."""
 
-from .selectors import memberships_for
-from .services_accounts import SESSION_ORGANISATION_KEY
+from applications.accounts.services import SESSION_ORGANISATION_KEY
+from applications.selectors import memberships_for
 
 
 class CurrentOrganisationMiddleware:

@@ -141,6 +141,9 @@ def url_patterns(resolver=None, ns: str = "", prefix: str = ""):
             yield name, prefix + str(p.pattern), list(p.pattern.converters)
 
 
+BARE_URL = "/bench/bare"  # routed in the gunicorn this command starts (WIR_BENCHMARK=true)
+
+
 def _try_reverse(name, *args, **kwargs) -> str | None:
     try:
         return reverse(name, args=args or None, kwargs=kwargs or None)
@@ -173,10 +176,10 @@ class Discovery:
 
     def pages(self) -> list[Page]:
         from applications.models import Application, Organisation
-        from applications.scale import ADMIN_EMAIL, OWNER_EMAIL, OWNER_ORG_NAME
         from applications.workflow import FUNDED
+        from wir_portal.bench.scale import ADMIN_EMAIL, OWNER_EMAIL, OWNER_ORG_NAME
 
-        pages: list[Page] = [Page("bare", "Bare Django view (floor)", _try_reverse("bench-bare"), ADMIN_EMAIL)]
+        pages: list[Page] = [Page("bare", "Bare Django view (floor)", (_try_reverse("bench-bare") or BARE_URL), ADMIN_EMAIL)]
         owner_app = (Application.objects.filter(organisation__name=OWNER_ORG_NAME, status__in=FUNDED)
                      .order_by("-id").first())
         pages.append(Page("dashboard", "Applicant dashboard (~200 applications)", _try_reverse("portal:dashboard"),
@@ -356,7 +359,7 @@ def free_port() -> int:
 def gunicorn_running(*, workers: int, log_path: Path, stdout):
     """Start gunicorn (sync workers) on a free loopback port; always stop it, even on errors."""
     port = free_port()
-    env = {**os.environ, "DJANGO_DEBUG": "false", "WIR_PRODUCTION": "false", "LOG_LEVEL": "WARNING",
+    env = {**os.environ, "WIR_BENCHMARK": "true", "DJANGO_DEBUG": "false", "WIR_PRODUCTION": "false", "LOG_LEVEL": "WARNING",
            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wir_portal.settings")}
     url = database_url()
     if url:
@@ -478,10 +481,10 @@ def approvals_benchmark(*, threads: int = 20, stdout=None) -> dict:
 
     from applications import services
     from applications.models import Application, Event, Notice, Organisation, PlanYear
-    from applications.scale import APPROVER_EMAIL, REVIEWER_EMAIL
     from applications.workflow import Status
     from funding.models import LedgerEntry, LineRule
     from funding.services import budget_figures
+    from wir_portal.bench.scale import APPROVER_EMAIL, REVIEWER_EMAIL
 
     if connection.vendor != "postgresql":
         return {"skipped": "needs PostgreSQL (row locks); run with DATABASE_URL=postgres://..."}
@@ -529,7 +532,7 @@ def approvals_benchmark(*, threads: int = 20, stdout=None) -> dict:
         finally:
             connections.close_all()
 
-    from applications import tasks
+    from applications.notices import tasks
 
     # Notice rendering/sending is measured by its own benchmark: keep every task queued-but-not-run here.
     patches = [mock.patch.object(obj, "delay") for obj in vars(tasks).values() if hasattr(obj, "delay")]
@@ -619,7 +622,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         from applications.models import Application
-        from applications.scale import ADMIN_EMAIL
+        from wir_portal.bench.scale import ADMIN_EMAIL
 
         if not get_user_model().objects.filter(username=ADMIN_EMAIL).exists():
             raise CommandError("Bench users missing: run `manage.py seed_scale` first.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_apply as views
+from applications.portal import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -23,7 +23,7 @@ def retry_countdown(retries: int) -> int:
 
 
 def _retry_or_fail(task, notice_id: int, exc: Exception) -> None:
-    from .notice_pipeline import notice_fail
+    from applications.notices.outbox import notice_fail
 
     if task.request.is_eager or task.request.retries >= task.max_retries:
         notice_fail(notice_id=notice_id, error=f"{type(exc).__name__}: {exc}")
@@ -33,12 +33,12 @@ def _retry_or_fail(task, notice_id: int, exc: Exception) -> None:
     raise task.retry(exc=exc, countdown=countdown)
 
 
-@shared_task(name="applications.tasks.notice_render", bind=True, max_retries=MAX_RETRIES, acks_late=True,
+@shared_task(name="applications.notices.tasks.notice_render", bind=True, max_retries=MAX_RETRIES, acks_late=True,
              soft_time_limit=120, time_limit=180)
 def notice_render(self, notice_id: int) -> str:
-    from .models import Notice, NoticeStatus
-    from .notice_pipeline import notice_render as render
-    from .notices import NoticeError
+    from applications.models import Notice, NoticeStatus
+    from applications.notices.documents import NoticeError
+    from applications.notices.outbox import notice_render as render
 
     try:
         status = render(notice_id=notice_id)
@@ -55,12 +55,12 @@ def notice_render(self, notice_id: int) -> str:
     return status
 
 
-@shared_task(name="applications.tasks.notice_send", bind=True, max_retries=MAX_RETRIES, acks_late=True,
+@shared_task(name="applications.notices.tasks.notice_send", bind=True, max_retries=MAX_RETRIES, acks_late=True,
              soft_time_limit=60, time_limit=90)
 def notice_send(self, notice_id: int) -> str:
-    from .models import Notice
-    from .notice_pipeline import notice_send as send
-    from .notices import NoticeError
+    from applications.models import Notice
+    from applications.notices.documents import NoticeError
+    from applications.notices.outbox import notice_send as send
 
     try:
         return send(notice_id=notice_id)
@@ -75,6 +75,6 @@ def notice_send(self, notice_id: int) -> str:
 
 
 # Messages queued before the split into render/send still find a consumer.
-@shared_task(name="applications.tasks.notice_process", acks_late=True)
+@shared_task(name="applications.notices.tasks.notice_process", acks_late=True)
 def notice_process(notice_id: int) -> None:
     notice_render.delay(notice_id)

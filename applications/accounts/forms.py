@@ -6,10 +6,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.urls import reverse_lazy
 
+from applications.accounts.services import SELF_REGISTRATION_KINDS, PersonData, email_in_use
+from applications.models import Organisation, Role, validate_iban
 from funding.models import District, OrganisationKind
-
-from .models import Organisation, Role, validate_iban
-from .services_accounts import SELF_REGISTRATION_KINDS, PersonData, email_in_use
 
 
 class PasswordPairMixin:

@@ -25,10 +25,16 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import legal
-from .models import Application, Notice, NoticeKind, NoticeStatus
-from .notices import SUBJECTS, NoticeError, court_for, legal_versions_for, notice_context_build, notice_enqueue
-from .pdf import DEFAULT_AUTHOR, render_pdf
+from applications.models import Application, Notice, NoticeKind, NoticeStatus
+from applications.notices import legal
+from applications.notices.documents import (
+    SUBJECTS,
+    NoticeError,
+    court_for,
+    legal_versions_for,
+    notice_context_build,
+)
+from wir_portal.pdf import DEFAULT_AUTHOR, render_pdf
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +261,7 @@ def notice_send(*, notice_id: int) -> str:
     except Exception as exc:
         _release(notice_id, claimed_at, back_to=NoticeStatus.RENDERED, error=exc)
         raise
-    from .services import event_record
+    from applications.audit import event_record
 
     with transaction.atomic():
         current = _locked(notice_id)
@@ -305,7 +311,7 @@ def notice_run(*, notice_id: int, task=None) -> str:  # noqa: ARG001 - kept for 
 
 def notice_retry(*, notice: Notice, user) -> Notice:
     """Retry a failed notice: from the stored PDF if there is one, otherwise render again."""
-    from .services import ApplicationError, event_record
+    from applications.audit import ApplicationError, event_record
 
     with transaction.atomic():
         current = _locked(notice.pk)
@@ -323,7 +329,7 @@ def notice_retry(*, notice: Notice, user) -> Notice:
 
 def notice_resend(*, notice: Notice, user) -> Notice:
     """Send an already sent notice again on purpose (same PDF); logged."""
-    from .services import ApplicationError, event_record
+    from applications.audit import ApplicationError, event_record
 
     with transaction.atomic():
         current = _locked(notice.pk)
@@ -354,7 +360,7 @@ def notice_preview(*, application: Application, user=None, kind: str | None = No
                    amount: Decimal | None = None, reasons: str = "") -> bytes:
     """Preview for the admin's decision page: the notice the current recommendation would produce (ENTWURF).
     Data problems come back as the services' ApplicationError so the admin shows a message, not a 500."""
-    from .services import ApplicationError
+    from applications.audit import ApplicationError
 
     if kind is None:
         kind = NoticeKind.REJECTION if application.recommendation == "reject" else NoticeKind.APPROVAL
@@ -365,3 +371,25 @@ def notice_preview(*, application: Application, user=None, kind: str | None = No
                                   reasons=reasons or application.decision_reasons)
     except NoticeError as exc:
         raise ApplicationError(str(exc)) from exc
+
+
+def notice_create(*, application, kind: str, user, amount: Decimal | None = None,
+                  previous_amount: Decimal | None = None, reasons: str = "") -> Notice:
+    """Create the outbox row in the caller's transaction; the render task is queued only after commit."""
+    number = f"{application.file_number or application.pk}/{application.notices.count() + 1}"
+    notice = Notice.objects.create(
+        application=application, kind=kind, amount=amount, previous_amount=previous_amount,
+        reasons=reasons.strip(), created_by=user, number=number,
+        context=notice_context_build(application=application, kind=kind, amount=amount,
+                                     previous_amount=previous_amount, reasons=reasons,
+                                     signer=(user.get_full_name() or user.get_username()) if user else ""),
+        legal_versions=legal_versions_for(kind),
+    )
+    notice_enqueue(notice_id=notice.pk)
+    return notice
+
+
+def notice_enqueue(*, notice_id: int) -> None:
+    from applications.notices.tasks import notice_render  # the task calls back into this module
+
+    transaction.on_commit(lambda: notice_render.delay(notice_id))

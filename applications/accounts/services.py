@@ -16,11 +16,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from applications.models import Invitation, Membership, Organisation, OrganisationAction, OrganisationEvent, Role
+from applications.selectors import membership_for
 from funding.models import District, OrganisationKind
-
-from .mail import send_templated
-from .models import Invitation, Membership, Organisation, OrganisationAction, OrganisationEvent, Role
-from .selectors import membership_for
+from wir_portal.mail import send_templated
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def registration_token_make(*, user) -> str:
 def organisation_event_record(*, organisation: Organisation, action: str, user, subject: str = "",
                               from_role: str = "", to_role: str = "") -> OrganisationEvent:
     """One entry of the organisation's audit trail (call inside the transaction of the change)."""
-    from .services import actor_name
+    from applications.audit import actor_name
 
     return OrganisationEvent.objects.create(
         organisation=organisation, action=action, actor=user if user and user.pk else None,

@@ -56,7 +56,7 @@ def _process_share(ids: list[int], smtp_port: int, warm: list[int] = (), barrier
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    from applications.notice_pipeline import notice_run
+    from applications.notices.outbox import notice_run
 
     for notice_id in warm:
         notice_run(notice_id=notice_id)
@@ -79,7 +79,7 @@ class Command(BaseCommand):
     def handle(self, *args, count, workers, keep, **options):
         from aiosmtpd.controller import Controller
 
-        for noisy in ("mail.log", "weasyprint.progress", "celery", "applications.notice_pipeline"):
+        for noisy in ("mail.log", "weasyprint.progress", "celery", "applications.notices.outbox"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
         worker_counts = [int(w) for w in workers.split(",") if w.strip()]
@@ -166,7 +166,7 @@ class Command(BaseCommand):
 
     def _notices(self, application, n: int) -> list[int]:
         from applications.models import Notice, NoticeKind
-        from applications.notices import legal_versions_for, notice_context_build
+        from applications.notices.documents import legal_versions_for, notice_context_build
 
         context = notice_context_build(application=application, kind=NoticeKind.APPROVAL,
                                        amount=application.approved_amount, signer="Benchmark")
@@ -198,8 +198,8 @@ class Command(BaseCommand):
         import weasyprint
 
         from applications.models import Notice
-        from applications.notice_pipeline import notice_html
-        from applications.pdf import PDF_VARIANT
+        from applications.notices.outbox import notice_html
+        from wir_portal.pdf import PDF_VARIANT
 
         [notice_id] = self._notices(application, 1)
         notice = Notice.objects.get(pk=notice_id)
@@ -238,7 +238,7 @@ class Command(BaseCommand):
         return "processes", self._run_processes(ids, warm, k, port)
 
     def _run_celery(self, ids, warm, k, port) -> float:
-        from applications.tasks import notice_render
+        from applications.notices.tasks import notice_render
         from wir_portal.celery import app as celery_app
 
         name = f"bench-{uuid.uuid4().hex[:6]}@%h"

@@ -7,7 +7,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .models import Attachment
+from applications.models import Attachment
 
 # extension -> (content type, check)
 ALLOWED = {
@@ -80,7 +80,7 @@ def validate_upload(upload) -> tuple[str, str]:
 
 
 def attachment_store(*, application, user, kind: str, upload, check_editable: bool = True) -> Attachment:
-    from .services import ApplicationError
+    from applications.audit import ApplicationError
 
     if check_editable and not application.is_editable:
         raise ApplicationError("Der Antrag ist eingereicht; Anlagen können nur nach einer Nachforderung ergänzt werden.")

@@ -19,14 +19,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from applications import rules, selectors, services
+from applications.models import Application, Event, Message, Notice, NoticeKind, NoticeStatus
+from applications.portal.forms import (
+    ApplicationForm,
+    AttachmentUploadForm,
+    DetailsForm,
+    MessageReplyForm,
+    WithdrawForm,
+    YearPlan,
+)
+from applications.rules import Problem
+from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from
 from funding.models import AttachmentKind, LineRule
 from wir_portal.urlutils import pk_url_maker
-
-from . import rules, selectors, services
-from .forms_apply import ApplicationForm, AttachmentUploadForm, DetailsForm, MessageReplyForm, WithdrawForm, YearPlan
-from .models import Application, Event, Message, Notice, NoticeKind, NoticeStatus
-from .rules import Problem
-from .workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from
 
 ATTENTION_DAYS = 30
 SESSION_PENDING = "wir_apply_pending"  # POST data of a just-created draft whose rule checks failed
@@ -511,7 +517,7 @@ def application_attachments(request, pk: int):
             return _forbidden(request, "Der Antrag ist eingereicht; Anlagen können nicht mehr geändert werden.")
         form = AttachmentUploadForm(request.POST, request.FILES, kinds=_attachment_kinds(application.rule))
         if form.is_valid():
-            from .uploads import attachment_store
+            from applications.portal.uploads import attachment_store
 
             try:
                 attachment = attachment_store(application=application, user=request.user,
@@ -732,7 +738,7 @@ def application_pdf(request, pk: int):
         raise Http404
     from django.template.loader import render_to_string
 
-    from .pdf import render_pdf
+    from wir_portal.pdf import render_pdf
 
     plan_years = list(application.plan_years.all())
     items = list(application.cost_items.all())

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .legal import legal_text_save
-from .models import LegalText, Notice, NoticeStatus
-from .notice_pipeline import notice_resend, notice_retry
+from applications.models import LegalText, Notice, NoticeStatus
+from applications.notices.legal import legal_text_save
+from applications.notices.outbox import notice_resend, notice_retry
 
 
 @admin.register(LegalText)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_accounts as views
+from applications.accounts import views
 
 urlpatterns = [
     path("registrieren/", views.register, name="register"),

@@ -12,10 +12,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services_accounts as accounts
-from .forms_accounts import InvitationAcceptForm, InvitationForm, RegistrationForm, ResendConfirmationForm, RoleForm
-from .models import Invitation, Membership, OrganisationEvent, Role
-from .selectors import membership_for
+from applications.accounts import services as accounts
+from applications.accounts.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    RegistrationForm,
+    ResendConfirmationForm,
+    RoleForm,
+)
+from applications.models import Invitation, Membership, OrganisationEvent, Role
+from applications.selectors import membership_for
 
 
 def _admin_membership(request, org_id: int) -> Membership:

@@ -1,4 +1,4 @@
-"""Outgoing e-mails that are not notices (requests for changes, invitations, registration)."""
+"""Templated e-mail: one plain-text body (and an optional HTML part) rendered from templates/mail/."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,15 +17,3 @@ def send_templated(*, to: list[str], subject: str, template: str, context: dict)
         message.attach_alternative(html, "text/html")
     message.send()
 
-
-def mail_changes_requested(*, message_id: int) -> None:
-    from .models import Message
-
-    msg = Message.objects.select_related("application__organisation").get(pk=message_id)
-    app = msg.application
-    send_templated(
-        to=list({app.organisation.email, app.contact_email} - {""}),
-        subject=f"Nachforderung zu Ihrem Antrag {app.file_number}",
-        template="changes_requested",
-        context={"application": app, "message": msg},
-    )

@@ -1,8 +1,7 @@
-"""Notices (Bescheide) as an outbox: created with the decision, rendered and sent once by Celery tasks.
+"""The documents of notices (Bescheide): the context snapshot each kind is rendered from, subjects, courts.
 
-notice_create runs inside the decision's transaction: it snapshots the decision data (Notice.context) and the
-legal text versions (Notice.legal_versions), so a later re-render produces the same document, and queues the
-render task only after commit (a worker never sees an uncommitted row).
+outbox.notice_create stores this context (Notice.context) and the legal text versions (Notice.legal_versions)
+with the decision, so a later re-render produces the same document.
 """
 
 from __future__ import annotations
@@ -11,13 +10,11 @@ import calendar
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
+from applications.models import Application, CostCategory, NoticeKind
+from applications.notices.legal import KIND_TEXTS, current_texts
 from wir_portal.money import money
-
-from .legal import KIND_TEXTS, current_texts
-from .models import Application, CostCategory, Notice, NoticeKind
 
 SUBJECTS = {
     NoticeKind.APPROVAL: "Zuwendungsbescheid",
@@ -140,27 +137,4 @@ def legal_versions_for(kind: str) -> dict[str, int]:
     return {key: texts[key].version for key in KIND_TEXTS[kind] if key in texts}
 
 
-def notice_create(*, application, kind: str, user, amount: Decimal | None = None,
-                  previous_amount: Decimal | None = None, reasons: str = "") -> Notice:
-    """Create the outbox row in the caller's transaction; the render task is queued only after commit."""
-    number = f"{application.file_number or application.pk}/{application.notices.count() + 1}"
-    notice = Notice.objects.create(
-        application=application, kind=kind, amount=amount, previous_amount=previous_amount,
-        reasons=reasons.strip(), created_by=user, number=number,
-        context=notice_context_build(application=application, kind=kind, amount=amount,
-                                     previous_amount=previous_amount, reasons=reasons,
-                                     signer=(user.get_full_name() or user.get_username()) if user else ""),
-        legal_versions=legal_versions_for(kind),
-    )
-    notice_enqueue(notice_id=notice.pk)
-    return notice
-
-
-def notice_enqueue(*, notice_id: int) -> None:
-    from .tasks import notice_render
-
-    transaction.on_commit(lambda: notice_render.delay(notice_id))
-
-
-__all__ = ["NoticeError", "NoticeKind", "SUBJECTS", "court_for", "notice_context_build", "notice_create",
-           "notice_enqueue"]
+__all__ = ["NoticeError", "NoticeKind", "SUBJECTS", "court_for", "notice_context_build", "legal_versions_for"]
