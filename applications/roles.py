@@ -11,6 +11,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_internalnote", "applications.add_internalnote",
         "applications.view_message", "applications.add_message",
         "applications.view_attachment", "applications.view_event", "applications.view_notice",
+        "applications.view_outboundmail", "applications.change_outboundmail",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
@@ -18,6 +19,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_organisation", "applications.view_internalnote", "applications.add_internalnote",
         "applications.view_message", "applications.view_attachment", "applications.view_event",
         "applications.view_notice", "applications.change_notice",
+        "applications.view_outboundmail", "applications.change_outboundmail",
         "applications.view_legaltext", "applications.add_legaltext", "applications.change_legaltext",
         "applications.view_budget", "applications.view_reports",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",

@@ -357,3 +357,9 @@ LOGGING = {
     # WeasyPrint logs every layout step at INFO; fontTools every subset operation.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# The mail outbox (applications/notices/outbox.py): every minute, send the mails that are due again after a mail
+# server outage, a lost task or a worker that died (`manage.py outbox_send` does the same by hand).
+CELERY_BEAT_SCHEDULE = {
+    "mail-outbox-flush": {"task": "applications.notices.tasks.mail_outbox_flush", "schedule": 60.0},
+}

@@ -48,15 +48,6 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def _send_safely(**kwargs) -> None:
-    """Send a mail after commit; a mail server failure is logged and must not turn a saved registration or
-    invitation into an error page (the user can request the link again)."""
-    try:
-        send_templated(**kwargs)
-    except Exception:  # noqa: BLE001 - any transport error
-        log.exception("sending mail %s to %s failed", kwargs.get("template"), kwargs.get("to"))
-
-
 def email_in_use(email: str) -> bool:
     return get_user_model().objects.filter(email__iexact=email.strip()).exists()
 
@@ -128,15 +119,15 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
         Membership.objects.create(user=user, organisation=org, role=Role.ADMIN)
         organisation_event_record(organisation=org, action=OrganisationAction.REGISTERED, user=user,
                                   subject=person_label(user), to_role=Role.ADMIN)
-        transaction.on_commit(lambda: registration_mail_send(user=user, organisation=org, safely=True))
+        registration_mail_send(user=user, organisation=org)  # into the outbox, in this transaction
     log.info("registration: user %s registered organisation %s", user.pk, org.pk)
     return org
 
 
-def registration_mail_send(*, user, organisation: Organisation | None = None, safely: bool = False) -> None:
+def registration_mail_send(*, user, organisation: Organisation | None = None) -> None:
     token = registration_token_make(user=user)
-    (_send_safely if safely else send_templated)(
-        to=[user.email],
+    send_templated(
+        sensitive=True, to=[user.email],
         subject="WIR-Portal: Bitte bestätigen Sie Ihre E-Mail-Adresse",
         template="registration_confirm",
         context={"user": user, "organisation": organisation, "days": registration_confirm_days(),
@@ -151,7 +142,7 @@ def registration_resend(*, email: str) -> bool:
     if user is None:
         return False
     organisation = Organisation.objects.filter(memberships__user=user).first()
-    registration_mail_send(user=user, organisation=organisation, safely=True)
+    registration_mail_send(user=user, organisation=organisation)
     return True
 
 
@@ -192,11 +183,11 @@ def organisation_verify(*, organisation: Organisation, user) -> Organisation:
         org.verified_by = user
         org.save(update_fields=["verified_at", "verified_by"])
         organisation_event_record(organisation=org, action=OrganisationAction.VERIFIED, user=user)
-        transaction.on_commit(lambda: _send_safely(
+        send_templated(
             to=[org.email], subject="WIR-Portal: Ihre Organisation ist freigeschaltet",
             template="organisation_verified",
             context={"organisation": org, "link": _absolute(reverse("portal:dashboard"))},
-        ))
+        )
     organisation.verified_at, organisation.verified_by = org.verified_at, org.verified_by
     log.info("organisation %s verified by user %s", org.pk, user.pk)
     return org
@@ -233,12 +224,12 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
         organisation_event_record(organisation=organisation, action=OrganisationAction.INVITED, user=user,
                                   subject=email, to_role=role)
         link = _absolute(reverse("portal:invitation-accept", kwargs={"token": token}))
-        transaction.on_commit(lambda: _send_safely(
-            to=[email], subject=f"WIR-Portal: Einladung in die Organisation {organisation.name}",
+        send_templated(
+            sensitive=True, to=[email], subject=f"WIR-Portal: Einladung in die Organisation {organisation.name}",
             template="invitation",
             context={"invitation": invitation, "organisation": organisation, "link": link,
                      "inviter": user.get_full_name() or user.email, "role": invitation.get_role_display()},
-        ))
+        )
     log.info("invitation %s to organisation %s created by user %s", invitation.pk, organisation.pk, user.pk)
     return invitation, token
 

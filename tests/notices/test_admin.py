@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def failed_notice(giessen, people, monkeypatch, django_capture_on_commit_callbacks):
+def failed_notice(giessen, people, monkeypatch, settings, django_capture_on_commit_callbacks):
+    settings.WIR_NOTICE_MAX_RETRIES = 0  # the first failed attempt is the last
     with django_capture_on_commit_callbacks(execute=True):
         app = submitted(giessen)
     monkeypatch.setattr(EmailMultiAlternatives, "send",

@@ -43,11 +43,12 @@ def test_logout_is_post(client, person):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_by_email(client, person):
+def test_password_reset_by_email(client, person, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
     cache.clear()
-    response = client.post(reverse("password_reset"), {"email": "PERSON@test.wir"})
+    with django_capture_on_commit_callbacks(execute=True):  # through the mail outbox, sent after the commit
+        response = client.post(reverse("password_reset"), {"email": "PERSON@test.wir"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -106,13 +107,14 @@ def test_lockout_page_after_repeated_failures(client, person, settings):
         reset()
 
 
-def test_password_reset_is_rate_limited_per_address(client, person):
+def test_password_reset_is_rate_limited_per_address(client, person, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
     cache.clear()
     try:
         for _ in range(5):
-            response = client.post(reverse("password_reset"), {"email": "person@test.wir"})
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(reverse("password_reset"), {"email": "person@test.wir"})
             assert response.status_code == 302 and response.url == reverse("password_reset_done")  # same answer
         assert len(mail.outbox) == 3  # at most 3 mails per address and hour
     finally:
