@@ -51,6 +51,12 @@ def widen(model):
     model.save = save
 widen(Notice)
 widen(OutboundMail)
+rendered_here = []
+real_render = outbox.render_pdf
+def counting_render(*args, **kwargs):
+    rendered_here.append(1)
+    return real_render(*args, **kwargs)
+outbox.render_pdf = counting_render
 folder = Path(os.environ["RACE_DIR"])
 (folder / f"ready-{os.getpid()}").touch()
 while not (folder / "go").exists():
@@ -59,7 +65,7 @@ for notice_id in map(int, os.environ["RACE_NOTICES"].split(",")):
     outbox.notice_run(notice_id=notice_id)
 for mail_id in map(int, os.environ["RACE_MAILS"].split(",")):
     outbox.mail_send(mail_id=mail_id)
-print("RESULT", len(sent_here), flush=True)
+print("RESULT", (len(sent_here), len(rendered_here)), flush=True)
 """
 
 
@@ -121,4 +127,6 @@ def test_two_processes_race_for_the_same_notices_and_mails_and_each_mail_goes_ou
     assert set(OutboundMail.objects.values_list("status", "send_count")) == {(MailStatus.SENT, 1)}
     assert Notice.objects.filter(kind=NoticeKind.APPROVAL, application__in=apps).count() == APPLICATIONS
     # each process counts what it handed to the SMTP server itself: both took part, together every mail once
-    assert sum(results) == len(sink.messages) and all(n > 0 for n in results), results
+    sent, rendered = [r[0] for r in results], [r[1] for r in results]
+    assert sum(sent) == len(sink.messages) and all(n > 0 for n in sent), results
+    assert sum(rendered) == len(notices), results  # and every PDF was rendered once (the notice's row lock)
