@@ -229,7 +229,7 @@ def notice_message_id(notice: Notice) -> str:
     return f"<wir-bescheid-{notice.pk}-{notice.send_count + 1}@{_mail_domain()}>"
 
 
-def notice_send(*, notice_id: int) -> str:
+def notice_send(*, notice_id: int, in_process: bool = False) -> str:
     """Hand the rendered PDF to the mail outbox once per delivery and queue the mail's send task (this runs in the
     notice task, after the commit). A duplicate or retried task finds the notice "sending" and only queues its mail
     again — the mail row's lock decides who sends. Retries of the mail belong to the mail outbox. Returns the
@@ -247,9 +247,15 @@ def notice_send(*, notice_id: int) -> str:
                 mail = notice_mail_queue(notice)
         else:
             return notice.status
-    from applications.notices.tasks import mail_send as task  # the task calls back into this module
+    if in_process:  # notice_run: the whole pipeline in this process (benchmarks, management commands)
+        try:
+            mail_send(mail_id=mail.pk)
+        except Exception:  # noqa: BLE001 - recorded on the mail row (backoff); the sweep retries
+            log.warning("notice %s: mail %s not sent yet", notice_id, mail.pk)
+    else:
+        from applications.notices.tasks import mail_send as task  # the task calls back into this module
 
-    task.delay(mail.pk)  # committed already (the notice task runs outside a transaction); eager: sent right here
+        task.delay(mail.pk)  # committed already (the notice task runs outside a transaction); eager: sent here
     return Notice.objects.values_list("status", flat=True).get(pk=notice_id)
 
 
@@ -330,8 +336,8 @@ def notice_fail(*, notice_id: int, error: str) -> None:
 def notice_run(*, notice_id: int, task=None) -> str:  # noqa: ARG001 - kept for callers of the old signature
     """The whole pipeline in this process (no retries): render if needed, then send."""
     status = notice_render(notice_id=notice_id)
-    if status == NoticeStatus.RENDERED:
-        status = notice_send(notice_id=notice_id)
+    if status in (NoticeStatus.RENDERED, NoticeStatus.SENDING):
+        status = notice_send(notice_id=notice_id, in_process=True)
     return status
 
 
