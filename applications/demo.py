@@ -73,6 +73,96 @@ def _application(*, organisation, user, code, year, title, purpose, details, cos
     return app
 
 
+def _multi_year_application(*, organisation, user, code, year, title, purpose, details, plan, start, end):
+    """A draft over several budget years: plan = {year: (costs, income)} (budget: Vielfaltszentren, MO)."""
+    app = Application.objects.create(
+        organisation=organisation, rule=_rule(code, year), title=title, purpose=purpose, details=details,
+        period_start=start, period_end=end, contact_name=user.get_full_name(), contact_email=user.email,
+        created_by=user,
+    )
+    for plan_year, (costs, income) in plan.items():
+        for category, description, amount in costs:
+            CostItem.objects.create(application=app, year=plan_year, category=category, description=description,
+                                    amount=Decimal(amount))
+        PlanYear.objects.create(application=app, year=plan_year, **{k: Decimal(v) for k, v in income.items()})
+    services.plan_totals_refresh(application=app)
+    return app
+
+
+def seed_period_demo(*, run, giessen, giessen_org) -> None:
+    """The funding period 2026–2030: WIR-Vielfaltszentren of several of the 33 approved for the whole period (2026
+    and 2027 booked on the allocations, 2028–2030 on the commitment authority), one more submitted, and a
+    Migrantenorganisation project over two budget years (2028 on the VE)."""
+    period = range(2026, 2031)
+    centres = [
+        ("Hochtaunuskreis", "hochtaunus@demo.wir", "Hanne", "Hochtaunus-Demo",
+         {"coordination_posts": "1.75", "pay_group": "E 11", "staff_post": "15000.00"},
+         [("personnel", "WIR-Koordinationskräfte 1,75 VZÄ, E 11 TVöD", "122500.00"),
+          ("personnel", "WIR-Mitarbeitsstelle 0,5 VZÄ", "25000.00")],
+         {"own_funds": "27500.00", "requested_grant": "120000.00"}),
+        ("Bad Homburg v. d. Höhe", "badhomburg@demo.wir", "Bruno", "Bad-Homburg-Demo",
+         {"coordination_posts": "1.75", "pay_group": "E 11", "staff_post": "15000.00"},
+         [("personnel", "WIR-Koordinationskräfte 1,75 VZÄ, E 11 TVöD", "122500.00"),
+          ("personnel", "WIR-Mitarbeitsstelle 0,4 VZÄ", "20000.00")],
+         {"own_funds": "22500.00", "requested_grant": "120000.00"}),
+        ("Landkreis Gießen", None, None, None,
+         {"coordination_posts": "2", "pay_group": "E 11", "staff_post": "20000.00", "micro_projects": "5000.00",
+          "recipients": "Interkultureller Frauentreff Gießen e. V.; 2.500\nSportverein Lich-Vielfalt e. V.; 2.500"},
+         [("personnel", "WIR-Koordinationskräfte 2,0 VZÄ, E 11 TVöD", "140000.00"),
+          ("personnel", "WIR-Mitarbeitsstelle 0,5 VZÄ", "24000.00"),
+          ("other", "Mikroprojekte: Weiterleitung an gemeinnützige Träger", "5000.00")],
+         {"own_funds": "24000.00", "requested_grant": "145000.00"}),
+    ]
+    for name, email, first, last, details, costs, income in centres:
+        org = giessen_org if email is None else Organisation.objects.get(entity__name=name)
+        user = giessen if email is None else _user(email, first=first, last=last)
+        _member(user, org, Role.SIGNATORY)
+        app = _multi_year_application(
+            organisation=org, user=user, code="vielfaltszentren", year=2026,
+            title=f"[Demo] WIR-Vielfaltszentrum {name} 2026–2030",
+            purpose="WIR-Vielfaltszentrum nach der Zielvereinbarung mit dem Land: Koordination der kommunalen "
+                    "Integrationsarbeit, vielfaltsorientierte Öffnung der Verwaltung, Mikroprojekte vor Ort.",
+            details=details, plan={y: (costs, income) for y in period},
+            start=datetime.date(2026, 1, 1), end=datetime.date(2030, 12, 31))
+        run(app, user, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
+            ("approve", {}))
+    wetterau = Organisation.objects.get(entity__name="Wetteraukreis")
+    user = _user("wetterau@demo.wir", first="Wilma", last="Wetterau-Demo")
+    _member(user, wetterau, Role.SIGNATORY)
+    app = _multi_year_application(
+        organisation=wetterau, user=user, code="vielfaltszentren", year=2026,
+        title="[Demo] WIR-Vielfaltszentrum Wetteraukreis 2026–2030",
+        purpose="WIR-Vielfaltszentrum mit einer Koordinationskraft und einer Mitarbeitsstelle.",
+        details={"coordination_posts": "1", "pay_group": "E 11", "staff_post": "20000.00"},
+        plan={y: ([("personnel", "WIR-Koordinationskraft 1,0 VZÄ, E 11 TVöD", "70000.00"),
+                   ("personnel", "WIR-Mitarbeitsstelle 0,5 VZÄ", "24000.00")],
+                  {"own_funds": "14000.00", "requested_grant": "80000.00"}) for y in period},
+        start=datetime.date(2026, 1, 1), end=datetime.date(2030, 12, 31))
+    run(app, user, ("submit", {}), ("start_review", {}))
+
+    mo_org, _ = Organisation.objects.get_or_create(
+        name="Demo: Deutsch-Eritreischer Kulturverein Kassel e. V.",
+        defaults={"kind": K.MIGRANTENORGANISATION, "district": District.objects.get(name="Kassel"),
+                  "regierungsbezirk": "Kassel", "street": "Holländische Straße 12", "postcode": "34127",
+                  "city": "Kassel", "email": "vorstand@eritrea-kassel-demo.invalid", "non_profit": True,
+                  "register_number": "VR 4711 (AG Kassel)", "iban": "DE75512108001245126199",
+                  "account_holder": "Deutsch-Eritreischer Kulturverein Kassel e. V.", "verified_at": timezone.now()},
+    )
+    user = _user("kulturverein@demo.wir", first="Kidane", last="Kulturverein-Demo")
+    _member(user, mo_org, Role.SIGNATORY)
+    costs = [("material", "Mikroprojekt Nachbarschaftsküche: Material und Raummiete", "3000.00"),
+             ("personnel", "Minijob-Kraft Vereinsbüro (12 × 600 €)", "7200.00")]
+    app = _multi_year_application(
+        organisation=mo_org, user=user, code="migrantenorganisationen", year=DEMO_YEAR,
+        title="[Demo] Nachbarschaftsküche und Vereinsbüro 2027–2028",
+        purpose="Mikroprojekt Nachbarschaftsküche; eine Minijob-Kraft professionalisiert die Vereinsarbeit (24 Monate).",
+        details={"micro_project": "3000.00", "minijob": "7200.00"},
+        plan={y: (costs, {"requested_grant": "10200.00"}) for y in (DEMO_YEAR, DEMO_YEAR + 1)},
+        start=datetime.date(DEMO_YEAR, 1, 1), end=datetime.date(DEMO_YEAR + 1, 12, 31))
+    run(app, user, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
+        ("approve", {}))
+
+
 def _attach_required(app, user) -> None:
     """Demo attachments: a small real PDF per required kind."""
     from django.core.files.base import ContentFile
@@ -226,3 +316,5 @@ def seed_demo() -> None:
                  costs=[("fees", "Lehrkräfte 600 UE × 40 €", "24000.00"),
                         ("childcare", "Kinderbetreuung 400 UE × 8 €", "3200.00")],
                  income={"requested_grant": "27200.00"})
+
+    seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)

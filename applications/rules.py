@@ -1,7 +1,10 @@
-"""Funding-line rules applied to an application: eligibility, caps and unit rates, completeness.
+"""Funding-line rules applied to an application: eligibility, deadline, period, caps and unit rates, plan
+balance, attachments and one application per organisation — the only place these are checked.
 
-All figures come from the LineRule of the application's programme year (edited by staff), never from code.
-Each problem names the form field it belongs to, so forms can show it at the field.
+All figures come from the LineRule of the application's programme year (edited by staff), never from code; what
+makes a line different (detail fields, cap formula) comes from the registry in funding/linetypes.py. Each problem
+names the form field it belongs to, so forms can show it at the field, and has one wording wherever it is shown:
+the start page, the draft form, the submit page and the submission service all call the functions below.
 """
 
 from dataclasses import dataclass
@@ -9,57 +12,23 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from funding.models import AttachmentKind, LineRule, OrganisationKind
-from wir_portal.money import format_eur, money
+from funding.linetypes import REGISTRY, dec, line_type
+from funding.models import AttachmentKind, CapScope, LineRule, OrganisationKind
+from wir_portal.money import format_eur
 
 ZERO = Decimal("0.00")
 
-# Line-specific fields, by funding line code: (field name, label, type, help text).
-# Forms and the admin read this table; caps below use the same names.
+# Line-specific fields, by funding line code: (field name, label, type, help text) — from the line registry
+# (funding.linetypes), which also computes the yearly caps and checks these fields.
 LINE_FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
-    "koordination": [
-        ("posts", "Stellenanteil (Vollzeitäquivalente)", "decimal", "z. B. 1,0 oder 1,5 – höchstens 2 Stellen"),
-        ("pay_group", "Entgeltgruppe (TVöD)", "text", "z. B. E 11"),
-        ("start_date", "Stellenbesetzung ab", "date", ""),
-    ],
-    "fallmanagement": [
-        ("posts", "Stellenanteil (Vollzeitäquivalente)", "decimal", "Die Stelle ist teilbar, z. B. 0,5"),
-        ("pay_group", "Entgeltgruppe (TVöD)", "text", "z. B. S 12"),
-        ("start_date", "Stellenbesetzung ab", "date", ""),
-        ("placed_with", "Stelle angesiedelt bei (optional)", "text", "z. B. gemeinnütziger Träger"),
-    ],
-    "lotsen": [
-        ("coordinating_lotsen", "Anzahl koordinierender Lotsinnen und Lotsen", "int", ""),
-        ("other_lotsen", "Anzahl weiterer Lotsinnen und Lotsen", "int", ""),
-        ("hours", "Geplante Einsatzstunden insgesamt", "int", "Stunden werden im Projekt gebündelt"),
-        ("qualification_courses", "Geplante Qualifizierungskurse", "int", ""),
-    ],
-    "mitsprache": [
-        ("courses", "Anzahl der Kurse", "int", ""),
-        ("units_per_course", "Unterrichtseinheiten je Kurs (à 45 Min.)", "int", "höchstens 300"),
-        ("childcare_units", "Kinderbetreuung: Einheiten insgesamt", "int", ""),
-        ("location", "Kursort", "text", ""),
-        ("cooperating_municipality", "Kooperierende Kommune", "text", "Kooperationsschreiben als Anlage"),
-    ],
-    "sprachkurse": [
-        ("courses", "Anzahl der Kurse", "int", ""),
-        ("units_per_course", "Unterrichtseinheiten je Kurs", "int", ""),
-        ("location", "Kursort", "text", ""),
-    ],
-    "migrantenorganisationen": [
-        ("micro_project", "Mikroprojekt (Betrag je Jahr)", "money", "höchstens 3.000 € je Jahr"),
-        ("minijob", "Minijob (Betrag je Jahr)", "money", "höchstens 7.200 € je Jahr"),
-    ],
-    "projekte": [
-        ("project_kind", "Projektart", "text", "z. B. Interkulturelle Öffnung, Modellprojekt"),
-    ],
-    "laiendolmetscher": [
-        ("languages", "Sprachen im Pool", "text", "mindestens 5 Sprachen, durch Komma getrennt"),
-        ("interpreters", "Anzahl Dolmetscherinnen und Dolmetscher", "int", "mindestens 5"),
-        ("clients", "Erwartete Zahl der Klientinnen und Klienten", "int", ""),
-        ("assignments", "Erwartete Einsätze insgesamt", "int", "höchstens 5 je Klient/in"),
-    ],
+    code: [(f.name, f.label, f.kind, f.help) for f in kind.fields] for code, kind in REGISTRY.items()
 }
+
+
+def line_fields(line_or_code) -> list[tuple[str, str, str, str]]:
+    """The line's own detail fields: (name, label, type, help text)."""
+    code = line_or_code if isinstance(line_or_code, str) else line_or_code.code
+    return LINE_FIELDS.get(code, [])
 
 
 @dataclass(frozen=True)
@@ -70,19 +39,7 @@ class Problem:
 
 
 def _dec(value) -> Decimal:
-    if value in (None, ""):
-        return ZERO
-    try:
-        return Decimal(str(value))
-    except Exception:  # noqa: BLE001 - any junk in JSON counts as zero; the form validates types
-        return ZERO
-
-
-def _int(value) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
+    return dec(value)
 
 
 def is_eligible(*, rule: LineRule, organisation_kind: str) -> bool:
@@ -94,39 +51,14 @@ def eligible_kinds_label(rule: LineRule) -> str:
 
 
 def max_grant_for(*, rule: LineRule, details: dict, organisation=None) -> Decimal | None:
-    """The highest grant the line's rules allow for one budget year of these details (None: no cap known)."""
-    code = rule.line.code
+    """The highest grant the line's rules allow for ONE budget year of these details (None: no cap known): the
+    line's computed cap (funding.linetypes) and, where it applies per year, the rule's Höchstbetrag."""
     caps: list[Decimal] = []
-    if rule.cap_per_application is not None:
+    if rule.cap_per_application is not None and rule.cap_scope == CapScope.YEAR:
         caps.append(rule.cap_per_application)
-    if code in ("koordination", "fallmanagement") and rule.cap_per_post is not None:
-        posts = _dec(details.get("posts"))
-        if rule.max_posts is not None:
-            posts = min(posts, rule.max_posts)
-        caps.append(money(rule.cap_per_post * posts))
-    if code == "lotsen" and rule.hourly_rate is not None:
-        coord, other = _int(details.get("coordinating_lotsen")), _int(details.get("other_lotsen"))
-        hour_cap = coord * (rule.max_hours_coordinating or 0) + other * (rule.max_hours_other or 0)
-        hours = min(_int(details.get("hours")), hour_cap) if hour_cap else _int(details.get("hours"))
-        total = rule.hourly_rate * hours
-        if rule.flat_rate and coord + other >= 5 and organisation is not None and (
-            organisation.kind not in OrganisationKind.the_33()
-            and (organisation.inhabitants is None or organisation.inhabitants < 50000)
-        ):
-            total += rule.flat_rate  # Koordinierungspauschale
-        caps.append(money(total + (rule.cap_per_course or ZERO) * _int(details.get("qualification_courses"))))
-    if code in ("mitsprache", "sprachkurse") and rule.unit_rate is not None:
-        courses, units = _int(details.get("courses")), _int(details.get("units_per_course"))
-        per_course = rule.unit_rate * units
-        if rule.cap_per_course is not None:
-            per_course = min(per_course, rule.cap_per_course)
-        childcare = (rule.childcare_rate or ZERO) * _int(details.get("childcare_units"))
-        caps.append(money(per_course * courses + childcare))
-    if code == "laiendolmetscher" and rule.flat_rate is not None:
-        assignments = min(_int(details.get("assignments")), 5 * _int(details.get("clients")))
-        caps.append(money(rule.flat_rate * assignments))
-    if code == "migrantenorganisationen":
-        caps.append(money(_dec(details.get("micro_project")) + _dec(details.get("minijob"))))
+    computed = line_type(rule.line.code).year_cap(rule, details, organisation)
+    if computed is not None:
+        caps.append(computed)
     return min(caps) if caps else None
 
 
@@ -134,46 +66,44 @@ def max_grant(*, application) -> Decimal | None:
     return max_grant_for(rule=application.rule, details=application.details or {}, organisation=application.organisation)
 
 
-def detail_problems(*, rule: LineRule, details: dict) -> list[Problem]:
-    """Hour limits, unit limits and pool sizes of the line-specific fields."""
-    code, problems = rule.line.code, []
-    if code in ("koordination", "fallmanagement"):
-        posts = _dec(details.get("posts"))
-        if posts <= 0:
-            problems.append(Problem("posts", "Bitte geben Sie den Stellenanteil an (größer als 0)."))
-        elif rule.max_posts is not None and posts > rule.max_posts:
-            problems.append(Problem("posts", f"Gefördert werden höchstens {rule.max_posts:n} Stellen."))
-    if code == "lotsen":
-        coord, other = _int(details.get("coordinating_lotsen")), _int(details.get("other_lotsen"))
-        hours = _int(details.get("hours"))
-        limit = coord * (rule.max_hours_coordinating or 0) + other * (rule.max_hours_other or 0)
-        if coord + other <= 0:
-            problems.append(Problem("coordinating_lotsen", "Bitte geben Sie die Zahl der Lotsinnen und Lotsen an."))
-        if limit and hours > limit:
+def application_cap(*, rule: LineRule) -> Decimal | None:
+    """The Höchstbetrag for the sum of all years, where the rule says it applies per application."""
+    if rule.cap_per_application is not None and rule.cap_scope == CapScope.APPLICATION:
+        return rule.cap_per_application
+    return None
+
+
+def detail_problems(*, rule: LineRule, details: dict, organisation=None) -> list[Problem]:
+    """Hour limits, unit limits, pool sizes, part-caps of the line-specific fields (funding.linetypes)."""
+    return [Problem(field, message) for field, message
+            in line_type(rule.line.code).problems(rule, details or {}, organisation)]
+
+
+def grant_cap_problems(*, rule: LineRule, details: dict, organisation, amounts: dict[int, Decimal],
+                       field: str = "requested_grant", what: str = "beantragte Zuwendung") -> list[Problem]:
+    """The one cap check for a plan or a decision: each year's amount against the per-year cap, the sum of all
+    years against a per-application cap. A 24-month application at the yearly cap in each year is valid; a cap
+    per application is never exceeded across years."""
+    problems: list[Problem] = []
+    year_cap = max_grant_for(rule=rule, details=details, organisation=organisation)
+    explanation = cap_explanation(rule=rule, details=details)
+    for year, amount in sorted(amounts.items()):
+        if year_cap is not None and amount > year_cap:
             problems.append(Problem(
-                "hours",
-                f"Höchstens {limit} Stunden sind förderfähig ({coord} × {rule.max_hours_coordinating} + "
-                f"{other} × {rule.max_hours_other} Stunden).",
+                field,
+                f"{year}: Die {what} ({format_eur(amount)}) übersteigt den Höchstbetrag von {format_eur(year_cap)} "
+                f"je Jahr nach den Förderregeln {rule.programme_year.year}{explanation}.", year,
             ))
-    if code in ("mitsprache", "sprachkurse"):
-        if _int(details.get("courses")) <= 0:
-            problems.append(Problem("courses", "Bitte geben Sie die Zahl der Kurse an."))
-        units = _int(details.get("units_per_course"))
-        if rule.max_units_per_course and units > rule.max_units_per_course:
-            problems.append(Problem("units_per_course", f"Höchstens {rule.max_units_per_course} Unterrichtseinheiten je Kurs."))
-    if code == "laiendolmetscher":
-        if _int(details.get("interpreters")) < 5:
-            problems.append(Problem("interpreters", "Der Pool muss mindestens 5 Dolmetscherinnen und Dolmetscher umfassen."))
-        languages = [x for x in str(details.get("languages") or "").split(",") if x.strip()]
-        if len(languages) < 5:
-            problems.append(Problem("languages", "Der Pool muss mindestens 5 Sprachen abdecken."))
-        if _int(details.get("assignments")) > 5 * _int(details.get("clients")):
-            problems.append(Problem("assignments", "Höchstens 5 Einsätze je Klientin oder Klient sind förderfähig."))
-    if code == "migrantenorganisationen":
-        if _dec(details.get("micro_project")) > 3000:
-            problems.append(Problem("micro_project", "Das Mikroprojekt wird mit höchstens 3.000,00 € je Jahr gefördert."))
-        if _dec(details.get("minijob")) > 7200:
-            problems.append(Problem("minijob", "Der Minijob wird mit höchstens 7.200,00 € je Jahr gefördert."))
+    total_cap = application_cap(rule=rule)
+    total = sum(amounts.values(), ZERO)
+    if total_cap is not None and total > total_cap:
+        last = max(amounts) if amounts else None
+        years = f" für {min(amounts)}–{max(amounts)}" if len(amounts) > 1 else ""
+        problems.append(Problem(
+            field,
+            f"Die {what}{years} ergibt zusammen {format_eur(total)} und übersteigt den Höchstbetrag von "
+            f"{format_eur(total_cap)} je Antrag (für alle Jahre zusammen).", last,
+        ))
     return problems
 
 
@@ -187,89 +117,148 @@ def plan_problems(*, application) -> list[Problem]:
     if not plan_years or not costs_by_year:
         problems.append(Problem("plan", "Bitte füllen Sie den Kosten- und Finanzierungsplan aus."))
         return problems
-    cap = max_grant(application=application)
     for plan in plan_years:
-        costs = costs_by_year.get(plan.year, ZERO)
-        if plan.total_income != costs:
-            problems.append(Problem(
-                "plan",
-                f"{plan.year}: Die Einnahmen ({format_eur(plan.total_income)}) müssen den Ausgaben "
-                f"({format_eur(costs)}) entsprechen.", plan.year,
-            ))
+        balance = balance_problem(year=plan.year, income=plan.total_income, costs=costs_by_year.get(plan.year, ZERO))
+        if balance:
+            problems.append(balance)
         if plan.requested_grant <= 0:
             problems.append(Problem("requested_grant", f"{plan.year}: Bitte geben Sie die beantragte Zuwendung an.",
                                     plan.year))
-        if cap is not None and plan.requested_grant > cap:
-            problems.append(Problem(
-                "requested_grant",
-                f"{plan.year}: Die beantragte Zuwendung ({format_eur(plan.requested_grant)}) übersteigt den "
-                f"Höchstbetrag von {format_eur(cap)} nach den Förderregeln {application.rule.programme_year.year}"
-                f"{cap_explanation(rule=application.rule, details=application.details or {})}.", plan.year,
-            ))
+    problems += grant_cap_problems(rule=application.rule, details=application.details or {},
+                                   organisation=application.organisation,
+                                   amounts={p.year: p.requested_grant for p in plan_years})
     return problems
 
 
 def cap_explanation(*, rule: LineRule, details: dict) -> str:
     """How the cap is made up, in words (' (50.000,00 € je Vollzeitstelle × 1,0 Stellen)'), or ''."""
-    code, parts = rule.line.code, []
-    if code in ("koordination", "fallmanagement") and rule.cap_per_post is not None:
-        posts = _dec(details.get("posts"))
-        if rule.max_posts is not None:
-            posts = min(posts, rule.max_posts)
-        parts.append(f"{format_eur(rule.cap_per_post)} je Vollzeitstelle × {str(posts).replace('.', ',')} Stellen")
-    elif code == "lotsen" and rule.hourly_rate is not None:
-        coord, other = _int(details.get("coordinating_lotsen")), _int(details.get("other_lotsen"))
-        parts.append(f"{format_eur(rule.hourly_rate)} je Stunde, höchstens {rule.max_hours_coordinating} Stunden je "
-                     f"koordinierender und {rule.max_hours_other} Stunden je weiterer Lotsin bzw. weiterem Lotsen "
-                     f"({coord} + {other} Personen)")
-        if rule.flat_rate:
-            parts.append(f"zuzüglich Koordinierungspauschale {format_eur(rule.flat_rate)} ab 5 Lotsinnen und Lotsen "
-                         "(freie Träger und Kommunen unter 50.000 Einwohnern)")
-    elif code in ("mitsprache", "sprachkurse") and rule.unit_rate is not None:
-        text = f"{format_eur(rule.unit_rate)} je Unterrichtseinheit"
-        if rule.cap_per_course is not None:
-            text += f", höchstens {format_eur(rule.cap_per_course)} je Kurs"
-        if rule.childcare_rate:
-            text += f", Kinderbetreuung {format_eur(rule.childcare_rate)} je Einheit"
-        parts.append(text)
-    elif code == "migrantenorganisationen":
-        parts.append("Mikroprojekt bis 3.000,00 € und Minijob bis 7.200,00 € je Jahr")
-    elif code == "laiendolmetscher" and rule.flat_rate is not None:
-        parts.append(f"{format_eur(rule.flat_rate)} je Einsatz, höchstens 5 Einsätze je Klientin oder Klient")
+    parts = line_type(rule.line.code).explain(rule, details or {})
     if rule.cap_per_application is not None:
-        parts.append(f"höchstens {format_eur(rule.cap_per_application)} je Antrag")
+        scope = "je Jahr" if rule.cap_scope == CapScope.YEAR else "je Antrag für alle Jahre zusammen"
+        parts.append(f"höchstens {format_eur(rule.cap_per_application)} {scope}")
     return f" ({'; '.join(parts)})" if parts else ""
 
 
 def completeness_problems(*, application, today=None) -> list[Problem]:
     """Everything still missing before submission, as a list the form can show."""
-    today = today or timezone.localdate()
-    rule, problems = application.rule, []
-    if not is_eligible(rule=rule, organisation_kind=application.organisation.kind):
-        problems.append(Problem(None, f"Ihre Organisationsart ist für „{rule.line.name}“ nicht antragsberechtigt "
-                                      f"(berechtigt: {eligible_kinds_label(rule)})."))
-    if rule.deadline and today > rule.deadline and application.status == "draft":
-        problems.append(Problem(None, f"Die Antragsfrist ist am {rule.deadline:%d.%m.%Y} abgelaufen."))
+    rule, organisation, problems = application.rule, application.organisation, []
+    problems.append(eligibility_problem(rule=rule, organisation=organisation))
+    if period_start_problem(rule):
+        problems.append(Problem(None, period_start_problem(rule)))
+    if application.status == "draft":
+        problems.append(deadline_problem(rule=rule, today=today))
     for field, label in (("title", "Titel"), ("purpose", "Zweck und Konzeption"), ("contact_name", "Ansprechperson"),
                          ("contact_email", "E-Mail der Ansprechperson")):
         if not str(getattr(application, field) or "").strip():
             problems.append(Problem(field, f"Bitte füllen Sie „{label}“ aus."))
     problems += period_problems(rule=rule, start=application.period_start, end=application.period_end)
-    problems += detail_problems(rule=rule, details=application.details or {})
+    problems += detail_problems(rule=rule, details=application.details or {}, organisation=organisation)
     problems += plan_problems(application=application)
     present = {a.kind for a in application.attachments.all()}
     for kind in rule.required_attachments or []:
         if kind not in present:
             problems.append(Problem("attachments", f"Es fehlt die Anlage „{AttachmentKind(kind).label}“."))
-    if rule.one_per_organisation:
-        from applications.models import Application
+    problems.append(one_per_organisation_problem(rule=rule, organisation=organisation, exclude_pk=application.pk))
+    return [p for p in problems if p]
 
-        other = Application.objects.filter(organisation_id=application.organisation_id, rule=rule).exclude(
-            pk=application.pk).exclude(status__in=["draft", "withdrawn", "rejected"])
-        if other.exists():
-            problems.append(Problem(None, f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; "
-                                          "Ihre Organisation hat bereits einen eingereicht."))
-    return problems
+
+# --- one wording per problem ---------------------------------------------------------------------------------
+
+def eligibility_problem(*, rule: LineRule, organisation) -> Problem | None:
+    if is_eligible(rule=rule, organisation_kind=organisation.kind):
+        return None
+    return Problem(None, f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ "
+                         f"nicht antragsberechtigt (berechtigt: {eligible_kinds_label(rule)}).")
+
+
+def deadline_problem(*, rule: LineRule, today=None) -> Problem | None:
+    today = today or timezone.localdate()
+    if rule.deadline and today > rule.deadline:
+        return Problem(None, f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen.")
+    return None
+
+
+def one_per_organisation_problem(*, rule: LineRule, organisation, exclude_pk=None) -> Problem | None:
+    """Lines with one application per organisation and year: any other application that is not withdrawn or
+    rejected (a draft counts — it is the application the organisation is already working on)."""
+    if not rule.one_per_organisation:
+        return None
+    from applications.models import Application
+    from applications.workflow import Status
+
+    others = Application.objects.filter(organisation_id=organisation.pk, rule=rule).exclude(
+        status__in=[Status.WITHDRAWN, Status.REJECTED])
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        return Problem(None, f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre "
+                             f"Organisation hat für {rule.programme_year.year} bereits einen Antrag angelegt.")
+    return None
+
+
+def balance_problem(*, year: int, income: Decimal, costs: Decimal) -> Problem | None:
+    if income == costs:
+        return None
+    difference = income - costs
+    return Problem("plan", f"{year}: Die Finanzierung ({format_eur(income)}) muss den Gesamtkosten "
+                           f"({format_eur(costs)}) entsprechen – es {'fehlen' if difference < 0 else 'sind zu viel'} "
+                           f"{format_eur(abs(difference))}.", year)
+
+
+def start_problems(*, rule: LineRule, organisation, today=None) -> list[Problem]:
+    """Why this organisation may not start an application for this line and year (empty: it may)."""
+    if not rule.programme_year.is_open:
+        return [Problem(None, f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet.")]
+    period = period_start_problem(rule)
+    found = [eligibility_problem(rule=rule, organisation=organisation), Problem(None, period) if period else None,
+             deadline_problem(rule=rule, today=today), one_per_organisation_problem(rule=rule, organisation=organisation)]
+    return [p for p in found if p]
+
+
+def typed_problems(*, rule: LineRule, organisation, period_start, period_end, details: dict,
+                   plans: list[tuple[int, Decimal, Decimal, Decimal]], today=None) -> list[Problem]:
+    """The rules applied to what was typed into a draft (plans: (year, costs, income, requested grant) of the
+    years with input). A field left empty is not an error in a draft (the submit page lists what is missing); a
+    value that breaks a rule is."""
+    found = [eligibility_problem(rule=rule, organisation=organisation), deadline_problem(rule=rule, today=today)]
+    typed = {"period_start": period_start, "period_end": period_end}
+    found += [p for p in period_problems(rule=rule, start=period_start, end=period_end) if typed.get(p.field)]
+    found += [p for p in detail_problems(rule=rule, details=details, organisation=organisation) if p.field in details]
+    for year, costs, income, _requested in plans:
+        found.append(balance_problem(year=year, income=income, costs=costs))
+    if details or not line_fields(rule.line):  # a cap from details only once details are typed
+        found += grant_cap_problems(rule=rule, details=details, organisation=organisation,
+                                    amounts={year: requested for year, _c, _i, requested in plans})
+    return [p for p in found if p]
+
+
+def period_start_problem(rule: LineRule) -> str | None:
+    """A line decided for a whole funding period takes applications only in the period's first year."""
+    period = rule.funding_period if rule.funding_period_id else None
+    if period is not None and rule.programme_year.year != period.first_year:
+        return (f"Für „{rule.line.name}“ wird ein Antrag für die ganze Förderperiode {period.first_year}–"
+                f"{period.last_year} gestellt (Programmjahr {period.first_year}); für {rule.programme_year.year} "
+                "gibt es keine eigene Antragsrunde.")
+    return None
+
+
+def last_plan_year(rule: LineRule) -> int:
+    """The last budget year an application of this rule may plan: the end of its funding period; for other
+    multi-year lines the start year plus the maximum duration (24 months starting in July end in the 3rd year)."""
+    year = rule.programme_year.year
+    if rule.funding_period_id:
+        return rule.funding_period.last_year
+    if not rule.line.multi_year:
+        return year
+    return year + -(-(rule.max_months or 24) // 12)
+
+
+def plan_years_for(*, rule: LineRule, start, end) -> list[int]:
+    """The budget years of the plan: the programme year, plus following years for multi-year lines."""
+    year = rule.programme_year.year
+    if rule.line.multi_year and start and end and start <= end and start.year == year:
+        return list(range(year, min(end.year, last_plan_year(rule)) + 1))
+    return [year]
 
 
 def period_problems(*, rule: LineRule, start, end) -> list[Problem]:
@@ -285,6 +274,10 @@ def period_problems(*, rule: LineRule, start, end) -> list[Problem]:
             problems.append(Problem("period_start", f"Der Beginn muss im Programmjahr {rule.programme_year.year} liegen."))
         if not rule.line.multi_year and end.year != rule.programme_year.year:
             problems.append(Problem("period_end", f"Das Ende muss im Programmjahr {rule.programme_year.year} liegen."))
+        period = rule.funding_period if rule.funding_period_id else None
+        if period is not None and end.year > period.last_year:
+            problems.append(Problem("period_end", f"Das Ende muss in der Förderperiode {period.first_year}–"
+                                                  f"{period.last_year} liegen (spätestens 31.12.{period.last_year})."))
         if rule.max_months:
             months = (end.year - start.year) * 12 + end.month - start.month + 1
             if months > rule.max_months:

@@ -25,7 +25,7 @@ from applications.models import (
 )
 from applications.notices.outbox import notice_create
 from applications.selectors import actors_for
-from applications.workflow import FUNDED, Status, TransitionError, check_transition, transition_for
+from applications.workflow import Status, TransitionError, check_transition, transition_for
 from funding import services as budget
 from funding.models import LineRule
 from wir_portal import mail
@@ -50,6 +50,8 @@ def application_transition(*, application: Application, user, action: str, reaso
     Must be called inside a transaction with the application locked (the public services below do that).
     """
     t = transition_for(action)
+    if t.keeps_status:
+        raise TransitionError(f"„{t.label}“ hat einen eigenen Ablauf.")  # e.g. amend: application_amend
     if check:
         check_transition(action=action, status=application.status, actors=actors_for(user, application))
     if t.needs_reason and not reason.strip():
@@ -155,20 +157,8 @@ APPLICATION_FIELDS = ("title", "purpose", "target_group", "period_start", "perio
 
 def application_start_problem(*, organisation, rule: LineRule, today=None) -> str | None:
     """Why this organisation may not start an application for this line and year (None: it may)."""
-    today = today or timezone.localdate()
-    if not rule.programme_year.is_open:
-        return f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet."
-    if not rules.is_eligible(rule=rule, organisation_kind=organisation.kind):
-        return (f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ nicht "
-                f"antragsberechtigt. Antragsberechtigt: {rules.eligible_kinds_label(rule)}.")
-    if rule.deadline and today > rule.deadline:
-        return f"Die Antragsfrist für „{rule.line.name}“ ist am {rule.deadline:%d.%m.%Y} abgelaufen."
-    if rule.one_per_organisation and Application.objects.filter(organisation=organisation, rule=rule).exclude(
-        status__in=[Status.WITHDRAWN, Status.REJECTED]
-    ).exists():
-        return (f"Für „{rule.line.name}“ ist nur ein Antrag je Organisation und Jahr möglich; Ihre Organisation hat "
-                f"für {rule.programme_year.year} bereits einen Antrag angelegt.")
-    return None
+    problems = rules.start_problems(rule=rule, organisation=organisation, today=today)
+    return problems[0].message if problems else None
 
 
 def plan_save(*, application: Application, plan: list[PlanInput]) -> None:
@@ -341,9 +331,30 @@ class YearAmount:
 
 
 def _split_amounts(application: Application, amount: Decimal, split: dict[int, Decimal] | None) -> list[YearAmount]:
+    """The approved amount per budget year: as given (the years must be years of the plan, each within what was
+    applied for that year, adding up to the amount), or — for an approval in full — the plan's years as applied."""
+    plan = {p.year: p.requested_grant for p in application.plan_years.all()}
     if not split:
-        return [YearAmount(application.rule.programme_year.year, money(amount))]
+        if len(plan) > 1:
+            if money(amount) == money(sum(plan.values(), ZERO)):
+                return [YearAmount(y, money(a)) for y, a in sorted(plan.items()) if money(a) > 0]
+            raise ApplicationError("Der Antrag umfasst mehrere Haushaltsjahre: Bitte geben Sie den bewilligten "
+                                   "Betrag je Jahr an.")
+        return [YearAmount(next(iter(plan), application.rule.programme_year.year), money(amount))]
+    outside = sorted(int(y) for y in split if int(y) not in plan)
+    if outside:
+        first, last = (min(plan), max(plan)) if plan else (application.year, application.year)
+        raise ApplicationError(
+            f"Für {', '.join(map(str, outside))} enthält der Antrag keinen Finanzierungsplan; bewilligt werden kann "
+            f"nur für {first}–{last}." if first != last else
+            f"Für {', '.join(map(str, outside))} enthält der Antrag keinen Finanzierungsplan; bewilligt werden kann "
+            f"nur für {first}."
+        )
     parts = [YearAmount(int(y), money(a)) for y, a in sorted(split.items()) if money(a) > 0]
+    for part in parts:
+        if part.amount > plan[part.year]:
+            raise ApplicationError(f"{part.year}: Es können höchstens die für dieses Jahr beantragten "
+                                   f"{format_eur(plan[part.year])} bewilligt werden.")
     if sum((p.amount for p in parts), ZERO) != money(amount):
         raise ApplicationError(
             f"Die Jahresbeträge ergeben {format_eur(sum((p.amount for p in parts), ZERO))}, "
@@ -385,11 +396,6 @@ def application_decide(*, application: Application, user, action: str, amount: D
             raise ApplicationError("Ein geringerer Betrag als beantragt ist eine Teilbewilligung (mit Begründung).")
         if action == "partially_approve" and amount >= application.requested_amount:
             raise ApplicationError("Eine Teilbewilligung muss unter dem beantragten Betrag liegen.")
-        cap = rules.max_grant(application=application)
-        if cap is not None and amount > cap:
-            raise ApplicationError(
-                f"Der Betrag übersteigt die Förderhöchstgrenze dieses Förderbereichs ({format_eur(cap)})."
-            )
         threshold = four_eyes_threshold()
         if application.recommended_by_id == user.pk and amount > threshold:
             raise ApplicationError(
@@ -399,22 +405,21 @@ def application_decide(*, application: Application, user, action: str, amount: D
             )
 
         parts = _split_amounts(application, amount, split)
-        line_rules = {
-            r.programme_year.year: r
-            for r in LineRule.objects.select_related("programme_year", "line").filter(
-                line_id=application.rule.line_id, programme_year__year__in=[p.year for p in parts]
-            )
-        }
-        # Lock in a fixed order (by id) so two multi-year approvals cannot deadlock.
-        for part in sorted(parts, key=lambda p: line_rules[p.year].pk if p.year in line_rules else 0):
-            rule = line_rules.get(part.year)
-            if rule is None:
-                raise ApplicationError(f"Für {part.year} gibt es noch keinen Mittelansatz in diesem Förderbereich.")
-            try:
-                budget.budget_commit(rule=rule, application=application, amount=part.amount, user=user,
-                                     reason=f"{t.label} {application.file_number}")
-            except budget.BudgetError as exc:
-                raise ApplicationError(str(exc)) from exc
+        cap_problems = rules.grant_cap_problems(
+            rule=application.rule, details=application.details or {}, organisation=application.organisation,
+            amounts={p.year: p.amount for p in parts}, what="bewilligte Zuwendung",
+        )
+        if cap_problems:
+            raise ApplicationError(" ".join(p.message for p in cap_problems))
+        # Each year's tranche against its allocation or, before the year's budget is enacted, its VE; all or none,
+        # rules locked in the one order (funding.services, LOCK ORDER).
+        try:
+            budget.budget_commit_years(line=application.rule.line, application=application,
+                                       amounts={p.year: p.amount for p in parts}, user=user,
+                                       reason=f"{t.label} {application.file_number}")
+        except budget.BudgetError as exc:
+            raise ApplicationError(str(exc)) from exc
+        for part in parts:
             event_record(application=application, user=user, action="budget_commit", amount=part.amount,
                          reason=f"Mittelbindung {part.year}", visible_to_applicant=False)
         for part in parts:
@@ -436,10 +441,7 @@ def application_amend(*, application: Application, user, new_amount: Decimal, re
         raise ApplicationError("Bitte begründen Sie die Änderung (sie steht im Änderungsbescheid).")
     with transaction.atomic():
         application = _lock(application)
-        if application.status not in FUNDED:
-            raise TransitionError("Nur bewilligte Anträge können geändert werden.")
-        if not actors_for(user, application).intersection({"bewilligung"}):
-            raise TransitionError("Sie haben keine Berechtigung für Änderungsbescheide.")
+        check_transition(action="amend", status=application.status, actors=actors_for(user, application))
         old = application.approved_amount or ZERO
         if new_amount < 0 or new_amount == old:
             raise ApplicationError("Der neue Betrag muss sich vom bisherigen unterscheiden und darf nicht negativ sein.")

@@ -1,6 +1,9 @@
-"""The application workflow as one table: states, actions, who may trigger each.
+"""The application workflow as one table: states, actions, who may trigger each, and how each is named.
 
 The applicant portal, the admin and the tests all read TRANSITIONS. Anything not in it raises TransitionError.
+Every action's wording lives here too: `label` is the button ("Bewilligen"), `event` how the audit trail names
+what happened ("Bewilligt") — in the portal's timeline and in the admin alike. Actions that are not transitions
+(messages, bookings, notices) have their event names in EVENTS.
 """
 
 from dataclasses import dataclass
@@ -46,6 +49,8 @@ class Transition:
     target: str
     actors: tuple[str, ...]
     needs_reason: bool = False
+    event: str = ""  # how the audit trail names it ("Bewilligt"); default: the label
+    keeps_status: bool = False  # a decision on a funded application that leaves its status (e.g. amend)
 
 
 _OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.RESUBMITTED, Status.RECOMMENDED)
@@ -53,33 +58,66 @@ _OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.RE
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        Transition("submit", "Einreichen", (Status.DRAFT,), Status.SUBMITTED, (Actor.SIGNATORY,)),
-        Transition("resubmit", "Erneut einreichen", (Status.CHANGES_REQUESTED,), Status.RESUBMITTED, (Actor.SIGNATORY,)),
+        Transition("submit", "Einreichen", (Status.DRAFT,), Status.SUBMITTED, (Actor.SIGNATORY,),
+                   event="Antrag eingereicht"),
+        Transition("resubmit", "Erneut einreichen", (Status.CHANGES_REQUESTED,), Status.RESUBMITTED, (Actor.SIGNATORY,),
+                   event="Antrag erneut eingereicht"),
         Transition(
             "start_review", "Prüfung beginnen", (Status.SUBMITTED, Status.RESUBMITTED), Status.IN_REVIEW,
-            (Actor.SACHBEARBEITUNG,),
+            (Actor.SACHBEARBEITUNG,), event="Prüfung begonnen",
         ),
         Transition(
             "request_changes", "Nachforderung stellen", (Status.IN_REVIEW,), Status.CHANGES_REQUESTED,
-            (Actor.SACHBEARBEITUNG,), needs_reason=True,
+            (Actor.SACHBEARBEITUNG,), needs_reason=True, event="Nachforderung des Regierungspräsidiums",
         ),
-        Transition("recommend", "Votum abgeben", (Status.IN_REVIEW,), Status.RECOMMENDED, (Actor.SACHBEARBEITUNG,)),
-        Transition("approve", "Bewilligen", (Status.RECOMMENDED,), Status.APPROVED, (Actor.BEWILLIGUNG,)),
+        Transition("recommend", "Votum abgeben", (Status.IN_REVIEW,), Status.RECOMMENDED, (Actor.SACHBEARBEITUNG,),
+                   event="Prüfung abgeschlossen (Votum)"),
+        Transition("approve", "Bewilligen", (Status.RECOMMENDED,), Status.APPROVED, (Actor.BEWILLIGUNG,),
+                   event="Bewilligt"),
         Transition(
             "partially_approve", "Teilweise bewilligen", (Status.RECOMMENDED,), Status.PARTIALLY_APPROVED,
-            (Actor.BEWILLIGUNG,), needs_reason=True,
+            (Actor.BEWILLIGUNG,), needs_reason=True, event="Teilweise bewilligt",
         ),
         Transition(
             "reject", "Ablehnen", (Status.IN_REVIEW, Status.RECOMMENDED), Status.REJECTED, (Actor.BEWILLIGUNG,),
-            needs_reason=True,
+            needs_reason=True, event="Abgelehnt",
         ),
-        Transition("withdraw", "Zurückziehen", (Status.DRAFT, *_OPEN), Status.WITHDRAWN, (Actor.SIGNATORY,)),
+        Transition("withdraw", "Zurückziehen", (Status.DRAFT, *_OPEN), Status.WITHDRAWN, (Actor.SIGNATORY,),
+                   event="Antrag zurückgezogen"),
         Transition(
             "withdraw_for_applicant", "Für die Antragstellenden zurückziehen", _OPEN, Status.WITHDRAWN,
             (Actor.SACHBEARBEITUNG,), needs_reason=True,
+            event="Antrag zurückgezogen (durch das Regierungspräsidium)",
+        ),
+        # Änderungsbescheid on a funded application: its status stays (sources = targets = funded states).
+        Transition(
+            "amend", "Änderungsbescheid erlassen", (Status.APPROVED, Status.PARTIALLY_APPROVED), Status.APPROVED,
+            (Actor.BEWILLIGUNG,), needs_reason=True, event="Änderungsbescheid", keeps_status=True,
         ),
     ]
 }
+
+# Audit-trail names of the actions that are not transitions.
+EVENTS: dict[str, str] = {
+    "create": "Antrag angelegt",
+    "follow_up": "Folgeantrag angelegt",
+    "message": "Nachricht gesendet",
+    "note": "Interner Vermerk",
+    "budget_commit": "Mittelbindung",
+    "budget_release": "Mittelfreigabe",
+    "notice_sent": "Bescheid per E-Mail versandt",
+    "notice_retry": "Bescheid erneut erstellt",
+    "notice_resend": "Bescheid erneut per E-Mail versandt",
+    "attachment_delete": "Anlage gelöscht",
+}
+
+
+def event_label(action: str) -> str:
+    """How the audit trail names an action, for applicants and staff alike."""
+    if action in TRANSITIONS:
+        t = TRANSITIONS[action]
+        return t.event or t.label
+    return EVENTS.get(action, "Eintrag")
 
 DECIDED = (Status.APPROVED, Status.PARTIALLY_APPROVED, Status.REJECTED)
 FUNDED = (Status.APPROVED, Status.PARTIALLY_APPROVED)

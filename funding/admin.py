@@ -9,6 +9,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -20,9 +21,11 @@ from wir_portal.money import format_eur
 
 from . import selectors, services
 from .figures_cache import FiguresCache
+from .linetypes import line_type
 from .models import (
     AdministrativeCourt,
     AttachmentKind,
+    CapScope,
     District,
     FundingLine,
     LedgerEntry,
@@ -48,7 +51,7 @@ class BudgetErrorAsMessageMixin:
 class ProgrammeYearForm(forms.ModelForm):
     class Meta:
         model = ProgrammeYear
-        fields = ["year", "volume", "is_open", "notes"]
+        fields = ["year", "volume", "is_open", "budget_enacted", "notes"]
 
     def clean(self):
         cleaned = super().clean()
@@ -83,10 +86,33 @@ class LineRuleInline(admin.TabularInline):
 @admin.register(ProgrammeYear)
 class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = ProgrammeYearForm
-    list_display = ["year", "volume_eur", "is_open"]
-    list_filter = ["is_open"]
+    list_display = ["year", "volume_eur", "is_open", "budget_enacted"]
+    list_filter = ["is_open", "budget_enacted"]
     inlines = [LineRuleInline]
     change_list_template = "admin/funding/programmeyear/change_list.html"
+    actions = ["enact_budget"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Enactment converts the year's VE bookings: only through the action (programme_year_enact), never by a tick.
+        return ["budget_enacted"] if obj is not None else []
+
+    @admin.action(description="Haushalt beschließen: VE-Bindungen in den Mittelansatz umbuchen",
+                  permissions=["change"])
+    def enact_budget(self, request, queryset):
+        for year in queryset.order_by("year"):
+            try:
+                done = services.programme_year_enact(programme_year=year, user=request.user)
+            except services.BudgetError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+                continue
+            moved = sum((c.amount for c in done), services.ZERO)
+            self.message_user(
+                request,
+                f"Haushalt {year.year} als beschlossen eingetragen; {format_eur(moved)} aus "
+                f"{sum(c.applications for c in done)} Bewilligungen von der Verpflichtungsermächtigung in den "
+                "Mittelansatz umgebucht.",
+                level=messages.SUCCESS,
+            )
 
     @admin.display(description="Programmvolumen", ordering="volume")
     def volume_eur(self, obj):
@@ -131,17 +157,21 @@ BUDGET_SOURCES = ("funding/selectors.py", "funding/services.py", "funding/admin.
 
 
 def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
-    """The year filter and the years × lines tables as HTML. Four queries: years, rules, the ledger aggregate
-    (selectors.budget_overview) and the years of the filter."""
-    years = selectors.budget_overview(years=[year] if year is not None else None)
+    """The year filter, the years × lines tables and the funding periods as a whole, as HTML. Four queries:
+    years, rules, the ledger aggregate (selectors.budget_overview, all years: the periods need them) and the
+    periods."""
+    all_years = selectors.budget_overview()
+    shown = [y for y in all_years if year is None or y.programme_year.year == year]
     context = {
-        "years": years,
-        "all_years": list(ProgrammeYear.objects.order_by("-year").values_list("year", flat=True)),
+        "years": shown,
+        "periods": selectors.period_overview(years=all_years),
+        "all_years": [y.programme_year.year for y in all_years],
         "selected": selected if year is not None and selected == str(year) else "",
     }
     return {
         "filter": render_to_string("admin/funding/_budget_filter.html", context),
         "years": render_to_string("admin/funding/_budget_years.html", context),
+        "periods": render_to_string("admin/funding/_budget_periods.html", context),
     }
 
 
@@ -168,44 +198,75 @@ class LineRuleForm(forms.ModelForm):
 
     class Meta:
         model = LineRule
-        exclude: list[str] = []
+        # `limits` is edited as one field per part-cap of the line (LIMIT_PREFIX)
+        fields = ["programme_year", "line", "allocation", "commitment_authority", "funding_period", "financing_type",
+                  "funding_rate", "deadline", "eligible_kinds", "one_per_organisation", "required_attachments",
+                  "cap_per_application", "cap_scope", "cap_per_post", "max_posts", "cap_per_course", "unit_rate",
+                  "max_units_per_course", "childcare_rate", "hourly_rate", "max_hours_coordinating",
+                  "max_hours_other", "flat_rate", "max_months", "conditions"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The line's part-caps (funding.linetypes), one field each, stored in LineRule.limits.
+        if "cap_scope" in self.fields:  # absent in a post: the default (per year), as before the field existed
+            self.fields["cap_scope"].required = False
+        self.limit_specs = line_type(self.instance.line.code).limits if self.instance.line_id else ()
+        for spec in self.limit_specs:
+            value = (self.instance.limits or {}).get(spec.key)
+            if spec.unit == "eur":
+                field = forms.DecimalField(label=f"{spec.label} (€)", required=False, min_value=0, max_digits=12,
+                                           decimal_places=2, localize=True)
+            else:
+                field = forms.IntegerField(label=spec.label, required=False, min_value=0, max_value=10_000_000)
+            field.initial = value
+            self.fields[LIMIT_PREFIX + spec.key] = field
 
     def clean(self):
         cleaned = super().clean()
+        if "cap_scope" in self.fields and not cleaned.get("cap_scope"):
+            cleaned["cap_scope"] = CapScope.YEAR
+        limits = dict(self.instance.limits or {})
+        for spec in self.limit_specs:
+            value = cleaned.get(LIMIT_PREFIX + spec.key)
+            if value is None:
+                limits.pop(spec.key, None)
+            else:
+                limits[spec.key] = str(value)
+        self.instance.limits = limits
         year = cleaned.get("programme_year") or (self.instance.programme_year if self.instance.programme_year_id else None)
         allocation = cleaned.get("allocation")
+        if "commitment_authority" in cleaned:
+            try:
+                services.authority_check(rule_id=self.instance.pk, authority=cleaned.get("commitment_authority"))
+            except services.BudgetError as exc:
+                self.add_error("commitment_authority", str(exc))
         if year is None or allocation is None:
             return cleaned
         try:
             services.allocation_check(programme_year=year, allocation=allocation, rule_id=self.instance.pk)
+            services.committed_check(rule_id=self.instance.pk, allocation=allocation)
         except services.BudgetError as exc:
             self.add_error("allocation", str(exc))
-            return cleaned
-        if self.instance.pk:
-            committed = services.ledger_totals(rule_ids=[self.instance.pk]).get(
-                self.instance.pk, {"committed": services.ZERO}
-            )["committed"]
-            if allocation < committed:
-                self.add_error(
-                    "allocation",
-                    f"Der Mittelansatz darf nicht unter die bereits gebundenen Mittel "
-                    f"({format_eur(committed)}) sinken.",
-                )
         return cleaned
+
+
+LIMIT_PREFIX = "limit_"
 
 
 @admin.register(LineRule)
 class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = LineRuleForm
-    list_display = ["line_name", "programme_year", "allocation_eur", "financing_type", "deadline", "one_per_organisation"]
+    list_display = ["line_name", "programme_year", "allocation_eur", "authority_eur", "financing_type", "deadline",
+                    "one_per_organisation"]
     list_filter = ["programme_year", "line", "financing_type"]
     list_select_related = ["line", "programme_year"]
     search_fields = ["line__name"]
     fieldsets = [
-        (None, {"fields": ["programme_year", "line", "allocation", "financing_type", "funding_rate", "deadline"]}),
+        (None, {"fields": ["programme_year", "line", "allocation", "commitment_authority", "funding_period",
+                           "financing_type", "funding_rate", "deadline"]}),
         ("Antragsberechtigung und Anlagen", {"fields": ["eligible_kinds", "one_per_organisation", "required_attachments"]}),
         ("Höchstbeträge und Sätze", {"fields": [
-            "cap_per_application", "cap_per_post", "max_posts", "cap_per_course", "unit_rate", "max_units_per_course",
+            "cap_per_application", "cap_scope", "cap_per_post", "max_posts", "cap_per_course", "unit_rate", "max_units_per_course",
             "childcare_rate", "hourly_rate", "max_hours_coordinating", "max_hours_other", "flat_rate", "max_months",
         ]}),
         ("Nebenbestimmungen", {"fields": ["conditions"]}),
@@ -219,9 +280,28 @@ class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
     def allocation_eur(self, obj):
         return format_eur(obj.allocation)
 
+    @admin.display(description="VE", ordering="commitment_authority")
+    def authority_eur(self, obj):
+        return "–" if obj.commitment_authority is None else format_eur(obj.commitment_authority)
+
     def get_readonly_fields(self, request, obj=None):
         # Once a rule exists, its year and line are its identity (applications and bookings point at it).
         return ["programme_year", "line"] if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        specs = line_type(obj.line.code).limits if obj is not None else ()
+        if specs:
+            fieldsets = [*fieldsets[:3], ("Teilhöchstbeträge und Grenzen dieses Förderbereichs je Jahr",
+                                          {"fields": [LIMIT_PREFIX + s.key for s in specs]}), *fieldsets[3:]]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The part-cap fields are the form's own (added per line in LineRuleForm.__init__), not model fields.
+        fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        readonly = self.get_readonly_fields(request, obj)
+        kwargs["fields"] = [f for f in fields if not f.startswith(LIMIT_PREFIX) and f not in readonly]
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         services.rule_save(rule=obj)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class OrganisationKind(models.TextChoices):
@@ -46,6 +46,7 @@ class AttachmentKind(models.TextChoices):
     COURSE_CONCEPT = "course_concept", "Kurskonzept"
     JOB_DESCRIPTION = "job_description", "Stellenbeschreibung"
     STATUTES = "statutes", "Satzung / Nachweis der Gemeinnützigkeit"
+    TARGET_AGREEMENT = "target_agreement", "Zielvereinbarung zwischen Land und Kommune"
     OTHER = "other", "Sonstige Unterlage"
 
 
@@ -61,6 +62,13 @@ class ProgrammeYear(models.Model):
         "Programmvolumen", max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     is_open = models.BooleanField("Antragstellung offen", default=False)
+    budget_enacted = models.BooleanField(
+        "Haushalt beschlossen", default=True,
+        help_text="Solange der Haushalt dieses Jahres nicht beschlossen ist, werden Bewilligungen zu Lasten des Jahres "
+                  "gegen die Verpflichtungsermächtigung (VE) gebucht. Der Beschluss wird über die Aktion "
+                  "„Haushalt beschließen“ eingetragen; dabei werden die VE-Bindungen in Bindungen des Mittelansatzes "
+                  "umgebucht.",
+    )
     notes = models.TextField("Anmerkungen", blank=True)
 
     class Meta:
@@ -90,6 +98,33 @@ class FundingLine(models.Model):
         return self.name
 
 
+class FundingPeriod(models.Model):
+    """A funding period decided as a whole (e.g. WIR-Vielfaltszentren 2026–2030: one application and one notice per
+    entity for the whole period, with per-year amounts). The budget overview sums its years."""
+
+    name = models.CharField("Bezeichnung", max_length=120)
+    first_year = models.PositiveIntegerField("Erstes Jahr")
+    last_year = models.PositiveIntegerField("Letztes Jahr")
+
+    class Meta:
+        ordering = ["first_year", "name"]
+        verbose_name = "Förderperiode"
+        verbose_name_plural = "Förderperioden"
+        constraints = [models.CheckConstraint(condition=Q(last_year__gte=F("first_year")), name="fundingperiod_order")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.first_year}–{self.last_year})"
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+
+class CapScope(models.TextChoices):
+    YEAR = "year", "je Haushaltsjahr"
+    APPLICATION = "application", "je Antrag (Summe aller Jahre)"
+
+
 class LineRule(models.Model):
     """One funding line's rules and budget allocation in one programme year (the row the ledger locks)."""
 
@@ -104,7 +139,29 @@ class LineRule(models.Model):
         "Fördersatz in %", max_digits=5, decimal_places=2, null=True, blank=True,
         help_text="nur bei Anteilfinanzierung",
     )
-    cap_per_application = models.DecimalField("Höchstbetrag je Antrag", max_digits=12, decimal_places=2, null=True, blank=True)
+    cap_per_application = models.DecimalField(
+        "Höchstbetrag der Zuwendung", max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Ob er je Haushaltsjahr oder für den ganzen Antrag gilt, legt „Höchstbetrag gilt“ fest.",
+    )
+    cap_scope = models.CharField(
+        "Höchstbetrag gilt", max_length=20, choices=CapScope.choices, default=CapScope.YEAR,
+        help_text="je Haushaltsjahr: jedes Jahr eines mehrjährigen Antrags bis zum Höchstbetrag; je Antrag: die "
+                  "Summe aller Jahre.",
+    )
+    limits = models.JSONField(
+        "Teilhöchstbeträge je Jahr", default=dict, blank=True,
+        help_text="Höchstbeträge einzelner Bausteine des Förderbereichs (z. B. Mikroprojekt, Minijob), je Jahr.",
+    )
+    commitment_authority = models.DecimalField(
+        "Verpflichtungsermächtigung (VE)", max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="In früheren Haushalten erteilte Ermächtigung, Bewilligungen zu Lasten dieses Jahres einzugehen, "
+                  "solange sein Haushalt nicht beschlossen ist.",
+    )
+    funding_period = models.ForeignKey(
+        FundingPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="rules",
+        verbose_name="Förderperiode", help_text="Ein Antrag für die ganze Periode: Beginn und Ende müssen in ihr liegen.",
+    )
     cap_per_post = models.DecimalField("Höchstbetrag je Vollzeitstelle", max_digits=12, decimal_places=2, null=True, blank=True)
     max_posts = models.DecimalField("Höchstzahl Stellen", max_digits=5, decimal_places=2, null=True, blank=True)
     cap_per_course = models.DecimalField("Höchstbetrag je Kurs", max_digits=12, decimal_places=2, null=True, blank=True)
@@ -131,6 +188,10 @@ class LineRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme_year", "line"], name="linerule_unique_year_line"),
             models.CheckConstraint(condition=Q(allocation__gte=0), name="linerule_allocation_nonneg"),
+            models.CheckConstraint(
+                condition=Q(commitment_authority__isnull=True) | Q(commitment_authority__gte=0),
+                name="linerule_authority_nonneg",
+            ),
             models.CheckConstraint(
                 condition=(Q(cap_per_application__isnull=True) | Q(cap_per_application__gte=0))
                 & (Q(cap_per_post__isnull=True) | Q(cap_per_post__gte=0))
@@ -202,6 +263,14 @@ class LedgerKind(models.TextChoices):
     PAYMENT = "payment", "Auszahlung"
 
 
+class LedgerSource(models.TextChoices):
+    """What a commitment is booked against: the year's allocation, or (before the year's budget is enacted) the
+    commitment authority. Enactment moves VE bookings to the allocation (a release and a commitment row)."""
+
+    ALLOCATION = "allocation", "Mittelansatz"
+    AUTHORITY = "authority", "Verpflichtungsermächtigung"
+
+
 class LedgerEntry(models.Model):
     """An immutable row of the budget ledger. Committed = commitments − releases; available is derived."""
 
@@ -210,6 +279,8 @@ class LedgerEntry(models.Model):
         "applications.Application", on_delete=models.PROTECT, related_name="ledger", verbose_name="Antrag"
     )
     kind = models.CharField("Art", max_length=20, choices=LedgerKind.choices)
+    source = models.CharField("Gebucht gegen", max_length=20, choices=LedgerSource.choices,
+                              default=LedgerSource.ALLOCATION)
     amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
     reason = models.TextField("Begründung", blank=True)
     created_at = models.DateTimeField("Zeitpunkt", auto_now_add=True, db_index=True)

@@ -12,13 +12,17 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import AdministrativeCourt, District, FundingLine, LineRule, ProgrammeYear
+from .models import AdministrativeCourt, CapScope, District, FundingLine, FundingPeriod, LineRule, ProgrammeYear
 from .models import AttachmentKind as A
 from .models import FinancingType as F
 from .models import OrganisationKind as K
 
 DATA = Path(__file__).resolve().parent / "data"
-FIRST_YEAR, LAST_YEAR = 2014, 2027
+FIRST_YEAR, LAST_YEAR = 2014, 2027  # LAST_YEAR: the year open for applications
+# The current funding period (WIR-Vielfaltszentren: one application and one notice per entity for January 2026 to
+# the end of 2030, public). Years after LAST_YEAR exist without an enacted budget: approvals are booked against
+# the commitment authority (Verpflichtungsermächtigung, § 38 LHO) until Haushalt enacts the year.
+PERIOD_NAME, PERIOD_FIRST, PERIOD_LAST = "Förderperiode WIR-Vielfaltszentren", 2026, 2030
 
 VOLUMES = {2014: "3100000", 2015: "3100000", 2016: "4600000", 2017: "8850000"}  # from 2018: 10.05 M €
 LATER_VOLUME = "10050000"
@@ -46,7 +50,32 @@ LINES = [
      "und kommunale Integrationsstrategien; Sätze und Höchstbeträge je Aufruf."),
     ("laiendolmetscher", "Ehrenamtliche Laiendolmetscher", "LD", 80, False, 2018,
      "Festbetrag je Einsatz und Klient/in für Pools ehrenamtlicher Laiendolmetscherinnen und -dolmetscher."),
+    # The lines of the guideline as it runs in 2026 (rp-darmstadt.hessen.de „Förderprogramm WIR“,
+    # integrationskompass.hessen.de): seeded from 2026 on.
+    ("vielfaltszentren", "WIR-Vielfaltszentren", "VZ", 5, True, 2026,
+     "Die 33 Landkreise, kreisfreien Städte und Sonderstatusstädte: bis zu zwei WIR-Koordinationskräfte, eine "
+     "WIR-Mitarbeitsstelle und Mikroprojekte, die an gemeinnützige Träger vor Ort weitergeleitet werden; "
+     "Zielvereinbarung zwischen Land und Kommune; ein Antrag und ein Bescheid für die Förderperiode 2026–2030."),
+    ("integrationsprojekte", "Integrations- und Teilhabeprojekte", "IP", 65, True, 2026,
+     "Innovative Integrations- und Teilhabeprojekte zur Willkommens- und Anerkennungskultur und zur "
+     "vielfaltsorientierten Öffnung; Kommunen, öffentliche, kirchliche und freie Träger, gemeinnützige "
+     "Migrantenorganisationen."),
+    ("kiv", "Kommunale Vielfalts- und Integrationsstrategien (KIV)", "KV", 75, True, 2026,
+     "Partizipative Entwicklung einer kommunalen Vielfalts- und Integrationsstrategie mit externer "
+     "Prozessbegleitung: Kommunen mit 10.000 bis 50.000 Einwohnerinnen und Einwohnern, kleinere im Verbund mit "
+     "einer oder zwei Partnerkommunen; Laufzeit bis 18 Monate."),
 ]
+NEW_LINES = ("vielfaltszentren", "integrationsprojekte", "kiv")
+# Lines that approve beyond the open year, with the planning value of their yearly allocation from 2026 (taken
+# from the reserve the shares below leave) and of the commitment authority for the years after LAST_YEAR. None of
+# these figures is published: Haushalt sets them in the admin.
+NEW_LINE_ALLOCATIONS = {"vielfaltszentren": "600000", "integrationsprojekte": "200000", "kiv": "100000"}
+COMMITMENT_AUTHORITY = {
+    "vielfaltszentren": {2028: "600000", 2029: "600000", 2030: "600000"},
+    "migrantenorganisationen": {2028: "150000", 2029: "50000"},
+    "integrationsprojekte": {2028: "100000", 2029: "50000"},
+    "kiv": {2028: "50000"},
+}
 
 # Published line budgets (seed documents / public sources); everything else is a planning value.
 KNOWN_ALLOCATIONS = {
@@ -73,7 +102,8 @@ def rule_values(code: str, year: int) -> dict:
     v: dict = {"deadline": deadline, "funding_rate": None, "cap_per_application": None, "cap_per_post": None,
                "max_posts": None, "cap_per_course": None, "unit_rate": None, "max_units_per_course": None,
                "childcare_rate": None, "hourly_rate": None, "max_hours_coordinating": None, "max_hours_other": None,
-               "flat_rate": None, "max_months": None, "one_per_organisation": False, "conditions": ""}
+               "flat_rate": None, "max_months": None, "one_per_organisation": False, "conditions": "",
+               "cap_scope": CapScope.YEAR, "limits": {}}
     if code == "koordination":
         v.update(eligible_kinds=K.the_33(), financing_type=F.FEHLBEDARF, one_per_organisation=True,
                  required_attachments=[A.CONCEPT, A.JOB_DESCRIPTION])
@@ -106,16 +136,44 @@ def rule_values(code: str, year: int) -> dict:
     elif code == "sprachkurse":
         v.update(eligible_kinds=TRAEGER, financing_type=F.FEHLBEDARF, required_attachments=[A.CONCEPT])
     elif code == "migrantenorganisationen":
+        # 10.200 € a year (3.000 Mikroprojekt + 7.200 Minijob; integrationskompass.hessen.de), up to 24 months: the
+        # cap applies per budget year. From 2026 also Netzwerkaufbau and Kommunen in cooperation with an MO (RP
+        # Darmstadt); the Netzwerkaufbau amount is not published (no part-cap until Haushalt sets one).
         v.update(eligible_kinds=[K.MIGRANTENORGANISATION], financing_type=F.FESTBETRAG, cap_per_application=_d("10200"),
+                 cap_scope=CapScope.YEAR, limits={"micro_project": "3000", "minijob": "7200"},
                  max_months=24, required_attachments=[A.FINANCIAL_PLAN, A.CONCEPT, A.COORDINATION_LETTER])
+        if year >= 2026:
+            v.update(eligible_kinds=[K.MIGRANTENORGANISATION, *ALL_MUNICIPAL])
     elif code == "projekte":
         v.update(eligible_kinds=[*ALL_MUNICIPAL, *TRAEGER], financing_type=F.FEHLBEDARF,
                  required_attachments=[A.CONCEPT, A.FINANCIAL_PLAN])
     elif code == "laiendolmetscher":
-        v.update(eligible_kinds=TRAEGER, financing_type=F.FESTBETRAG, flat_rate=_d("20"), deadline=None,
+        # Since 2018 "über Vereine und Kommunen" (RP Darmstadt): municipalities are eligible too.
+        v.update(eligible_kinds=[*ALL_MUNICIPAL, *TRAEGER], financing_type=F.FESTBETRAG, flat_rate=_d("20"), deadline=None,
                  required_attachments=[A.CONCEPT],
                  conditions="Festbetrag von 20 € je Einsatz und Klient/in, höchstens 5 Einsätze je Klient/in. Der Antrag "
                             "ist spätestens 4 Wochen vor Projektbeginn zu stellen.")
+    elif code == "vielfaltszentren":
+        # Up to two Koordinationskräfte at up to 60.000 € per full-time post and year, one Mitarbeitsstelle up to
+        # 20.000 € a year, Mikroprojekte up to 5.000 € a year passed on (integrationskompass.hessen.de,
+        # foerdermittel-wissenswert.de); one application for the period 2026–2030 (deadline before it starts).
+        v.update(eligible_kinds=K.the_33(), financing_type=F.FEHLBEDARF, cap_per_post=_d("60000"), max_posts=_d("2"),
+                 limits={"staff_post": "20000", "micro_projects": "5000"}, max_months=60, one_per_organisation=True,
+                 deadline=datetime.date(PERIOD_FIRST - 1, 12, 31),
+                 required_attachments=[A.TARGET_AGREEMENT, A.CONCEPT, A.JOB_DESCRIPTION],
+                 conditions="Die Mittel für Mikroprojekte werden nach Nr. 12 VV zu § 44 LHO an gemeinnützige Träger "
+                            "vor Ort weitergeleitet; die Empfänger und Beträge werden im Verwendungsnachweis "
+                            "nachgewiesen. Grundlage ist die Zielvereinbarung zwischen Land und Kommune.")
+    elif code == "integrationsprojekte":
+        v.update(eligible_kinds=[*ALL_MUNICIPAL, *TRAEGER], financing_type=F.FEHLBEDARF,
+                 required_attachments=[A.CONCEPT, A.FINANCIAL_PLAN])
+    elif code == "kiv":
+        # Kommunen of 10.000–50.000 inhabitants, smaller ones with one or two partners; up to 18 months; at most
+        # 30.000 € (soziales.hessen.de; earlier 20.000 €) for the whole process: a cap per application.
+        v.update(eligible_kinds=[K.GEMEINDE], financing_type=F.FEHLBEDARF, cap_per_application=_d("30000"),
+                 cap_scope=CapScope.APPLICATION, max_months=18,
+                 limits={"min_inhabitants": "10000", "max_inhabitants": "50000"},
+                 required_attachments=[A.CONCEPT, A.FINANCIAL_PLAN])
     return v
 
 
@@ -151,6 +209,8 @@ def seed_programme() -> None:
                                  "description": description},
         )
         lines[code] = (line, first)
+    period, _ = FundingPeriod.objects.get_or_create(
+        first_year=PERIOD_FIRST, last_year=PERIOD_LAST, defaults={"name": PERIOD_NAME})
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         volume = Decimal(VOLUMES.get(year, LATER_VOLUME))
         notes = ("Programmvolumen laut Programmflyer. Mittelansätze ohne veröffentlichte Zahl sind Planungswerte "
@@ -161,17 +221,43 @@ def seed_programme() -> None:
         active = [code for code, (line, first) in lines.items() if year >= first]
         known = {code: Decimal(KNOWN_ALLOCATIONS[(code, year)]) for code in active if (code, year) in KNOWN_ALLOCATIONS}
         rest = volume - sum(known.values(), Decimal("0"))
-        shares = {code: PLANNING_SHARES[code] for code in active if code not in known}
+        shares = {code: PLANNING_SHARES[code] for code in active if code not in known and code in PLANNING_SHARES}
         share_sum = sum(shares.values(), Decimal("0"))
         for code in active:
             line = lines[code][0]
             if LineRule.objects.filter(programme_year=py, line=line).exists():
                 continue
             allocation = known.get(code)
-            if allocation is None:
+            if allocation is None and code in NEW_LINE_ALLOCATIONS:
+                allocation = Decimal(NEW_LINE_ALLOCATIONS[code])  # from the 10 % reserve
+            elif allocation is None:
                 # 90 % of the remainder is planned; 10 % stays unallocated as a reserve.
                 allocation = (rest * Decimal("0.9") * shares[code] / share_sum).quantize(Decimal("1000"))
-            LineRule.objects.create(programme_year=py, line=line, allocation=allocation, **rule_values(code, year))
+            values = rule_values(code, year)
+            if code == "vielfaltszentren":
+                values["funding_period"] = period
+            LineRule.objects.create(programme_year=py, line=line, allocation=allocation, **values)
+    seed_future_years(lines=lines, period=period)
+
+
+def seed_future_years(*, lines, period) -> None:
+    """The years of the period after the open one: no enacted budget (volume 0, allocations 0), the commitment
+    authority of the lines that approve into them."""
+    for year in range(LAST_YEAR + 1, PERIOD_LAST + 1):
+        py, _ = ProgrammeYear.objects.get_or_create(year=year, defaults={
+            "volume": Decimal("0"), "is_open": False, "budget_enacted": False,
+            "notes": "Haushalt noch nicht beschlossen: Bewilligungen zu Lasten dieses Jahres nur im Rahmen der "
+                     "Verpflichtungsermächtigungen (§ 38 LHO). VE-Beträge sind Planungswerte des Haushalts.",
+        })
+        for code, by_year in COMMITMENT_AUTHORITY.items():
+            line = lines[code][0]
+            if year not in by_year or LineRule.objects.filter(programme_year=py, line=line).exists():
+                continue
+            values = rule_values(code, year)
+            if code == "vielfaltszentren":
+                values["funding_period"] = period
+            LineRule.objects.create(programme_year=py, line=line, allocation=Decimal("0"),
+                                    commitment_authority=Decimal(by_year[year]), **values)
 
 
 @transaction.atomic

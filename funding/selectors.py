@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .models import LineRule, ProgrammeYear
-from .services import ZERO, BudgetFigures, ledger_totals
+from .models import FundingPeriod, LineRule, ProgrammeYear
+from .services import EMPTY_TOTALS, ZERO, BudgetFigures, figures_for, ledger_totals
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,14 @@ class BudgetYear:
         return self.programme_year.volume
 
     @property
+    def enacted(self) -> bool:
+        return self.programme_year.budget_enacted
+
+    @property
+    def has_authority(self) -> bool:
+        return any(r.figures.authority is not None or r.figures.authority_committed for r in self.rows)
+
+    @property
     def allocated(self) -> Decimal:
         return sum((r.figures.allocation for r in self.rows), ZERO)
 
@@ -44,6 +52,9 @@ class BudgetYear:
             allocation=self.allocated,
             committed=sum((r.figures.committed for r in self.rows), ZERO),
             paid=sum((r.figures.paid for r in self.rows), ZERO),
+            authority=sum((r.figures.authority or ZERO for r in self.rows), ZERO),
+            authority_committed=sum((r.figures.authority_committed for r in self.rows), ZERO),
+            enacted=self.enacted,
         )
 
 
@@ -68,13 +79,74 @@ def budget_overview(*, years: list[int] | None = None) -> list[BudgetYear]:
     rules = list(
         LineRule.objects.filter(programme_year_id__in=by_id)
         .select_related("line")
-        .only("allocation", "programme_year_id", "line__name", "line__order")  # not the rules' JSON and texts
+        # not the rules' JSON and texts
+        .only("allocation", "commitment_authority", "programme_year_id", "line__name", "line__order")
         .order_by("line__order", "line__name")
     )
     totals = ledger_totals(rule_ids=[r.pk for r in rules])
     for r in rules:
-        t = totals.get(r.pk, {"committed": ZERO, "paid": ZERO})
-        by_id[r.programme_year_id].rows.append(
-            BudgetRow(rule=r, figures=BudgetFigures(allocation=r.allocation, committed=t["committed"], paid=t["paid"]))
-        )
+        year = by_id[r.programme_year_id]
+        year.rows.append(BudgetRow(rule=r, figures=figures_for(r, totals.get(r.pk, EMPTY_TOTALS),
+                                                                 enacted=year.enacted)))
     return list(by_id.values())
+
+
+@dataclass
+class PeriodLine:
+    """One line over a funding period: enacted allocations, commitment authority of the years not yet enacted,
+    committed (against both), paid, and what may still be booked."""
+
+    line_name: str
+    allocation: Decimal = ZERO
+    authority: Decimal = ZERO
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+    available: Decimal = ZERO
+    years: list[int] = field(default_factory=list)
+
+    def add(self, year: int, figures: BudgetFigures) -> None:
+        self.years.append(year)
+        self.committed += figures.committed_total
+        self.paid += figures.paid
+        self.available += figures.bookable
+        if figures.enacted:
+            self.allocation += figures.allocation
+        else:
+            self.authority += figures.authority or ZERO
+
+
+@dataclass
+class PeriodSummary:
+    period: FundingPeriod
+    lines: list[PeriodLine]
+    missing_years: list[int]
+
+    @property
+    def totals(self) -> PeriodLine:
+        total = PeriodLine(line_name="Summe")
+        for line in self.lines:
+            total.allocation += line.allocation
+            total.authority += line.authority
+            total.committed += line.committed
+            total.paid += line.paid
+            total.available += line.available
+        return total
+
+
+def period_overview(*, years: list[BudgetYear]) -> list[PeriodSummary]:
+    """Each funding period as a whole (e.g. 2026–2030), summed per line from the years' figures already loaded
+    (one query: the periods). Only lines that belong to the period (a rule in its first year or a rule linked to
+    it) are shown."""
+    by_year = {y.programme_year.year: y for y in years}
+    out = []
+    for period in FundingPeriod.objects.order_by("first_year"):
+        lines: dict[str, PeriodLine] = {}
+        for year in period.years:
+            budget_year = by_year.get(year)
+            if budget_year is None:
+                continue
+            for row in budget_year.rows:
+                lines.setdefault(row.line.name, PeriodLine(line_name=row.line.name)).add(year, row.figures)
+        out.append(PeriodSummary(period=period, lines=list(lines.values()),
+                                 missing_years=[y for y in period.years if y not in by_year]))
+    return out

@@ -96,3 +96,28 @@ def attach_required(app, user=None) -> None:
     for kind in app.rule.required_attachments:
         attachment_store(application=app, user=user, kind=kind, upload=ContentFile(_DEMO_PDF, name=f"{kind}.pdf"),
                          check_editable=False)
+
+
+def multi_year_application(*, organisation, code: str, year: int, grants: dict[int, str], details=None,
+                           start=None, end=None, status=None, file_number=None, recommended_by=None) -> Application:
+    """An application over several budget years: one plan year per entry of `grants` (costs = grant), period from
+    1 January of the first to 31 December of the last year unless given (budget: multi-year lines and VE)."""
+    from applications.services import plan_totals_refresh
+
+    r = rule(code, year)
+    years = sorted(grants)
+    app = Application.objects.create(
+        organisation=organisation, rule=r, title="Mehrjähriges Testvorhaben", purpose="Zweck",
+        contact_name="Test Person", contact_email="kontakt@test.wir", details=details or {},
+        period_start=start or datetime.date(years[0], 1, 1), period_end=end or datetime.date(years[-1], 12, 31),
+    )
+    for y in years:
+        CostItem.objects.create(application=app, year=y, category="personnel", description="Personal",
+                                amount=Decimal(grants[y]))
+        PlanYear.objects.create(application=app, year=y, requested_grant=Decimal(grants[y]))
+    plan_totals_refresh(application=app)
+    if status is not None:
+        Application.objects.filter(pk=app.pk).update(status=status, file_number=file_number,
+                                                     recommended_by=recommended_by, submitted_at=timezone.now())
+        app.refresh_from_db()
+    return app

@@ -1,4 +1,4 @@
-"""Forms of the applicant portal's application pages: common part, the line's own fields (from rules.LINE_FIELDS),
+"""Forms of the applicant portal's application pages: common part, the line's own fields (from the line registry, funding/linetypes.py),
 and the cost and financing plan per budget year (cost item formset + income form).
 
 Forms check formats only (real dates, amounts with at most two decimals, positive). The funding rules (caps,
@@ -13,7 +13,7 @@ from decimal import Decimal
 from django import forms
 
 from applications.models import Application, CostCategory
-from applications.rules import LINE_FIELDS
+from applications.rules import line_fields
 from wir_portal.money import CENT, format_eur, money, parse_eur
 
 _THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -127,14 +127,14 @@ class ApplicationForm(forms.ModelForm):
 
 
 class DetailsForm(forms.Form):
-    """The funding line's own fields, built from rules.LINE_FIELDS; stored in Application.details (JSON)."""
+    """The funding line's own fields, built from the line registry (rules.line_fields); stored in Application.details (JSON)."""
 
     use_required_attribute = False
 
     def __init__(self, *args, line_code: str, details: dict | None = None, **kwargs):
         kwargs.setdefault("prefix", "details")
         initial = {}
-        self.specs = LINE_FIELDS.get(line_code, [])
+        self.specs = line_fields(line_code)
         for name, _, kind, _ in self.specs:
             value = (details or {}).get(name)
             if value in (None, ""):
@@ -169,6 +169,9 @@ class DetailsForm(forms.Form):
                 field = _date_field(label, help_text)
             elif kind == "money":
                 field = EuroField(label=label, help_text=help_text)
+            elif kind == "lines":  # one entry per line (e.g. recipients of a Weiterleitung), checked by the line type
+                field = forms.CharField(label=label, required=False, max_length=3000, help_text=help_text,
+                                        widget=forms.Textarea(attrs={"rows": 4}))
             else:
                 field = forms.CharField(label=label, required=False, max_length=300, help_text=help_text)
             self.fields[name] = field

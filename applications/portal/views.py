@@ -30,31 +30,13 @@ from applications.portal.forms import (
     YearPlan,
 )
 from applications.rules import Problem
-from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from
+from applications.workflow import FUNDED, PENDING, TRANSITIONS, Status, TransitionError, actions_from, event_label
 from funding.models import AttachmentKind, LineRule
 from wir_portal.urlutils import pk_url_maker
 
 ATTENTION_DAYS = 30
 SESSION_PENDING = "wir_apply_pending"  # POST data of a just-created draft whose rule checks failed
 
-EVENT_LABELS = {
-    "create": "Antrag angelegt",
-    "follow_up": "Folgeantrag angelegt",
-    "submit": "Antrag eingereicht",
-    "resubmit": "Antrag erneut eingereicht",
-    "start_review": "Prüfung begonnen",
-    "request_changes": "Nachforderung des Regierungspräsidiums",
-    "recommend": "Prüfung abgeschlossen",
-    "approve": "Bewilligt",
-    "partially_approve": "Teilweise bewilligt",
-    "reject": "Abgelehnt",
-    "withdraw": "Antrag zurückgezogen",
-    "withdraw_for_applicant": "Antrag zurückgezogen (durch das Regierungspräsidium)",
-    "message": "Nachricht gesendet",
-    "amend": "Änderungsbescheid",
-    "notice_sent": "Per E-Mail versandt",
-    "notice_resend": "Erneut per E-Mail versandt",
-}
 EVENT_REASON_SHOWN = {"request_changes", "partially_approve", "reject", "withdraw", "withdraw_for_applicant",
                       "follow_up", "amend", "notice_sent", "notice_resend"}
 STATUS_BADGE = {
@@ -86,11 +68,8 @@ def _forbidden(request, message: str):
 
 
 def _years_for(rule: LineRule, start, end) -> list[int]:
-    """The budget years of the plan: the programme year, plus following years for multi-year lines."""
-    year = rule.programme_year.year
-    if rule.line.multi_year and start and end and start <= end and start.year == year:
-        return list(range(year, min(end.year, year + 2) + 1))
-    return [year]
+    """The budget years of the plan (rules.plan_years_for)."""
+    return rules.plan_years_for(rule=rule, start=start, end=end)
 
 
 def _posted_years(data, rule: LineRule) -> list[int]:
@@ -98,7 +77,7 @@ def _posted_years(data, rule: LineRule) -> list[int]:
     years = set()
     for key in data:
         match = re.match(r"^cost-(\d{4})-TOTAL_FORMS$", key)
-        if match and year <= int(match.group(1)) <= year + 2:
+        if match and year <= int(match.group(1)) <= rules.last_plan_year(rule):
             years.add(int(match.group(1)))
     return sorted(years) or [year]
 
@@ -285,46 +264,13 @@ def _build_forms(*, rule, application=None, data=None, user=None, blank_rows: in
 
 
 def _rule_problems(*, rule, organisation, main, details, plans, today=None) -> list[Problem]:
-    """The funding rules applied to what was typed. A field left empty is not an error in a draft (the submit
-    page lists what is missing); a value that breaks a rule is."""
-    today = today or timezone.localdate()
-    problems: list[Problem] = []
-    if not rules.is_eligible(rule=rule, organisation_kind=organisation.kind):
-        problems.append(Problem(None, f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für "
-                                      f"„{rule.line.name}“ nicht antragsberechtigt "
-                                      f"(berechtigt: {rules.eligible_kinds_label(rule)})."))
-    if rule.deadline and today > rule.deadline:
-        problems.append(Problem(None, f"Die Antragsfrist ist am {rule.deadline:%d.%m.%Y} abgelaufen. Sie können "
-                                      "den Entwurf speichern, aber nicht mehr einreichen."))
+    """The funding rules (rules.typed_problems) applied to what was typed into the forms."""
     data = main.cleaned_data
-    for problem in rules.period_problems(rule=rule, start=data.get("period_start"), end=data.get("period_end")):
-        if data.get(problem.field):
-            problems.append(problem)
-    typed = details.details()
-    for problem in rules.detail_problems(rule=rule, details=typed):
-        if problem.field in typed:
-            problems.append(problem)
-    cap = rules.max_grant_for(rule=rule, details=typed, organisation=organisation)
-    explanation = rules.cap_explanation(rule=rule, details=typed)
-    for plan in plans:
-        if not plan.has_input():
-            continue
-        if plan.total_income != plan.total_costs:
-            difference = plan.total_income - plan.total_costs
-            problems.append(Problem(
-                "plan",
-                f"{plan.year}: Die Finanzierung ({rules.format_eur(plan.total_income)}) muss den Gesamtkosten "
-                f"({rules.format_eur(plan.total_costs)}) entsprechen – es "
-                f"{'fehlen' if difference < 0 else 'sind zu viel'} {rules.format_eur(abs(difference))}.", plan.year,
-            ))
-        requested = plan.income.amount("requested_grant")
-        if cap is not None and requested > cap and (typed or not rules.LINE_FIELDS.get(rule.line.code)):
-            problems.append(Problem(
-                "requested_grant",
-                f"Die beantragte Zuwendung ({rules.format_eur(requested)}) übersteigt den Höchstbetrag von "
-                f"{rules.format_eur(cap)} nach den Förderregeln {rule.programme_year.year}{explanation}.", plan.year,
-            ))
-    return problems
+    typed_plans = [(plan.year, plan.total_costs, plan.total_income, plan.income.amount("requested_grant"))
+                   for plan in plans if plan.has_input()]
+    return rules.typed_problems(rule=rule, organisation=organisation, period_start=data.get("period_start"),
+                                period_end=data.get("period_end"), details=details.details(), plans=typed_plans,
+                                today=today)
 
 
 def _problems_attach(problems, main, details, plans) -> list[str]:
@@ -587,7 +533,7 @@ def notice_download(request, pk: int):
 
 def _problem_links(application, problems) -> list[dict]:
     edit, form_fields = _edit_url(application), set(services.APPLICATION_FIELDS)
-    detail_fields = {name for name, *_ in rules.LINE_FIELDS.get(application.rule.line.code, [])}
+    detail_fields = {name for name, *_ in rules.line_fields(application.rule.line)}
     items = []
     for problem in problems:
         href = ""
@@ -659,8 +605,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
     events = list(Event.objects.filter(application=application, visible_to_applicant=True).order_by("created_at",
                                                                                                       "id"))
     for event in events:
-        event.label = EVENT_LABELS.get(event.action, TRANSITIONS[event.action].label
-                                       if event.action in TRANSITIONS else "Eintrag")
+        event.label = event_label(event.action)
         event.show_reason = event.action in EVENT_REASON_SHOWN and bool(event.reason)
         event.show_amount = event.action in ("approve", "partially_approve", "amend") and event.amount is not None
     thread = list(Message.objects.filter(application=application).order_by("created_at", "id"))
@@ -746,7 +691,7 @@ def application_pdf(request, pk: int):
         plan.items = [i for i in items if i.year == plan.year]
         plan.total_costs = sum((i.amount for i in plan.items), rules.ZERO)
     details = []
-    for name, label, kind, _ in rules.LINE_FIELDS.get(application.rule.line.code, []):
+    for name, label, kind, _ in rules.line_fields(application.rule.line):
         value = (application.details or {}).get(name)
         if value in (None, ""):
             continue

@@ -32,7 +32,7 @@ from applications import rules, services
 from applications.models import Application, Membership, Organisation, OrganisationAction, OrganisationEvent
 from applications.selectors import actors_for
 from applications.staff.forms import DECISIONS, BulkApproveForm, decisions_for
-from applications.workflow import PENDING, Actor, Status, TransitionError
+from applications.workflow import PENDING, Actor, Status, TransitionError, event_label
 from funding.models import AttachmentKind
 from funding.services import BudgetError, budget_figures
 from wir_portal.money import format_eur
@@ -497,9 +497,9 @@ class ApplicationAdmin(admin.ModelAdmin):
         details = app.details or {}
         line_fields = [
             {"label": label, "value": _detail_display(details.get(name, ""), kind), "help": help_text}
-            for name, label, kind, help_text in rules.LINE_FIELDS.get(app.rule.line.code, [])
+            for name, label, kind, help_text in rules.line_fields(app.rule.line)
         ]
-        known = {name for name, *_ in rules.LINE_FIELDS.get(app.rule.line.code, [])}
+        known = {name for name, *_ in rules.line_fields(app.rule.line)}
         line_fields += [{"label": key, "value": value, "help": ""} for key, value in details.items() if key not in known]
         attachments = list(app.attachments.all())
         for att in attachments:
@@ -509,7 +509,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         for ev in events:
             ev.from_label = status_labels.get(ev.from_status, ev.from_status)
             ev.to_label = status_labels.get(ev.to_status, ev.to_status)
-            ev.action_label = EVENT_LABELS.get(ev.action, ev.action)
+            ev.action_label = event_label(ev.action)
         can_budget = request.user.has_perm("applications.view_budget")
         figures = budget_figures(rule=app.rule) if can_budget else None
         opts = self.opts
@@ -674,15 +674,6 @@ def _detail_display(value, kind: str) -> str:
     return str(value)
 
 
-EVENT_LABELS = {
-    "submit": "Eingereicht", "resubmit": "Erneut eingereicht", "start_review": "Prüfung begonnen",
-    "request_changes": "Nachforderung", "recommend": "Votum", "approve": "Bewilligt",
-    "partially_approve": "Teilweise bewilligt", "reject": "Abgelehnt", "withdraw": "Zurückgezogen",
-    "withdraw_for_applicant": "Zurückgezogen (durch das Ministerium)", "budget_commit": "Mittelbindung",
-    "budget_release": "Mittelfreigabe", "amend": "Änderungsbescheid", "message": "Nachricht",
-    "notice_sent": "Bescheid versandt", "notice_retry": "Bescheid erneut erstellt", "notice_resend": "Bescheid erneut versandt",
-    "attachment_delete": "Anlage gelöscht", "follow_up": "Folgeantrag",
-}
 RECOMMENDATION_LABELS = {"approve": "Bewilligung", "partial": "Teilbewilligung", "reject": "Ablehnung"}
 
 

@@ -13,7 +13,7 @@ from django import forms
 
 from applications import services
 from applications.models import Application
-from applications.workflow import FUNDED, TRANSITIONS, Actor, actions_from
+from applications.workflow import TRANSITIONS, Actor, actions_from, event_label
 from wir_portal.money import format_eur, money, parse_eur
 
 
@@ -200,8 +200,9 @@ def _run_amend(*, application, user, data):
 
 @dataclass(frozen=True)
 class Decision:
+    """A staff action's form and service call. Its wording and who may use it come from workflow.py."""
+
     action: str
-    label: str
     form: type[DecisionForm]
     run: Any
     success: str
@@ -212,6 +213,11 @@ class Decision:
     def transition(self):
         return TRANSITIONS.get(self.action)
 
+    @property
+    def label(self) -> str:
+        t = self.transition
+        return t.label if t is not None else event_label(self.action)
+
     def allowed_actors(self) -> set[str]:
         t = self.transition
         return set(t.actors) if t is not None else set(self.actors)
@@ -221,11 +227,9 @@ class Decision:
         return bool(self.allowed_actors() & actors)
 
     def available_outside_workflow(self, application: Application, actors: set[str]) -> bool:
-        """For the actions that are not edges of the workflow table (note, amendment)."""
+        """For the actions that are not edges of the workflow table (the internal note)."""
         if not self.may_use(actors):
             return False
-        if self.action == "amend":
-            return application.status in FUNDED
         return True
 
 
@@ -234,22 +238,21 @@ _STAFF = (Actor.SACHBEARBEITUNG, Actor.BEWILLIGUNG)
 DECISIONS: dict[str, Decision] = {
     d.action: d
     for d in [
-        Decision("start_review", "Prüfung beginnen", ConfirmForm, _run_start_review, "Die Prüfung wurde begonnen."),
-        Decision("request_changes", "Nachforderung stellen", RequestChangesForm, _run_request_changes,
+        Decision("start_review", ConfirmForm, _run_start_review, "Die Prüfung wurde begonnen."),
+        Decision("request_changes", RequestChangesForm, _run_request_changes,
                  "Die Nachforderung wurde gestellt und per E-Mail an die Organisation gesandt."),
-        Decision("recommend", "Votum abgeben", RecommendForm, _run_recommend, "Das Votum wurde gespeichert."),
-        Decision("approve", "Bewilligen", ApproveForm, _decide("approve"),
+        Decision("recommend", RecommendForm, _run_recommend, "Das Votum wurde gespeichert."),
+        Decision("approve", ApproveForm, _decide("approve"),
                  "Der Antrag wurde bewilligt; die Mittel sind gebunden und der Bescheid wird erstellt.",
                  button_class="wir-button-approve"),
-        Decision("partially_approve", "Teilweise bewilligen", PartialApproveForm, _decide("partially_approve"),
+        Decision("partially_approve", PartialApproveForm, _decide("partially_approve"),
                  "Der Antrag wurde teilweise bewilligt; die Mittel sind gebunden und der Bescheid wird erstellt."),
-        Decision("reject", "Ablehnen", RejectForm, _decide("reject"),
+        Decision("reject", RejectForm, _decide("reject"),
                  "Der Antrag wurde abgelehnt; der Ablehnungsbescheid wird erstellt.", button_class="wir-button-reject"),
-        Decision("withdraw_for_applicant", "Für die Antragstellenden zurückziehen", WithdrawForm, _run_withdraw,
+        Decision("withdraw_for_applicant", WithdrawForm, _run_withdraw,
                  "Der Antrag wurde zurückgezogen."),
-        Decision("amend", "Änderungsbescheid", AmendForm, _run_amend,
-                 "Der Betrag wurde geändert; der Änderungsbescheid wird erstellt.", actors=(Actor.BEWILLIGUNG,)),
-        Decision("note", "Interner Vermerk", NoteForm, _run_note, "Der Vermerk wurde gespeichert.", actors=_STAFF),
+        Decision("amend", AmendForm, _run_amend, "Der Betrag wurde geändert; der Änderungsbescheid wird erstellt."),
+        Decision("note", NoteForm, _run_note, "Der Vermerk wurde gespeichert.", actors=_STAFF),
     ]
 }
 

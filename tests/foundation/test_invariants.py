@@ -15,14 +15,15 @@ pytestmark = pytest.mark.django_db
 
 def test_ledger_matches_approved_amounts_and_never_exceeds_allocations(demo):
     funded = Application.objects.filter(status__in=FUNDED)
-    assert funded.count() == 2
+    assert funded.count() == 6  # 2026: two case-management posts; 2026–2030: three Vielfaltszentren; MO 2027–2028
     for app in funded:
         assert committed_for_application(application_id=app.pk) == app.approved_amount
     totals = ledger_totals()
     for rule in LineRule.objects.filter(pk__in=totals):
         assert totals[rule.pk]["committed"] <= rule.allocation
+        assert totals[rule.pk]["authority_committed"] <= (rule.commitment_authority or 0)  # the VE of later years
     approved_sum = funded.aggregate(s=Sum("approved_amount"))["s"]
-    assert sum((t["committed"] for t in totals.values()), Decimal("0")) == approved_sum
+    assert sum((t["committed"] + t["authority_committed"] for t in totals.values()), Decimal("0")) == approved_sum
 
 
 def test_every_status_change_follows_the_workflow_table(demo):

@@ -90,3 +90,38 @@ def test_money_filter_formats_german_and_refuses_floats():
     assert parse_eur("1.234,56") == Decimal("1234.56")
     with pytest.raises(TypeError):
         format_eur(1.5)
+
+
+@pytest.mark.parametrize("typed", ["20.000", "20,000", "20.000,00", "1e4", "zwanzigtausend", "-5", "20000.123"])
+def test_four_eyes_threshold_is_parsed_strictly(typed, tmp_path):
+    """`WIR_FOUR_EYES_THRESHOLD=20.000` once became 20,00 €: an amount that is not plain digits refuses to start."""
+    result = _run({"WIR_FOUR_EYES_THRESHOLD": typed}, tmp_path)
+    assert result.returncode != 0
+    assert "WIR_FOUR_EYES_THRESHOLD" in result.stderr and "not an amount in euros" in result.stderr
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("20000", "20000"), ("20000.50", "20000.50"), ("0", "0")])
+def test_four_eyes_threshold_plain_amounts(typed, expected, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "WIR_FOUR_EYES_THRESHOLD"}
+    env.update({"DJANGO_SETTINGS_MODULE": "wir_portal.settings", "WIR_VAR_DIR": str(tmp_path),
+                "WIR_FOUR_EYES_THRESHOLD": typed})
+    result = subprocess.run([sys.executable, "-c", "import django; from django.conf import settings; django.setup(); "
+                             "print(repr(settings.WIR_FOUR_EYES_THRESHOLD))"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Decimal('{expected}')"
+
+
+def test_benchmark_page_is_not_routed_by_default_and_refused_in_production(tmp_path):
+    probe = ("import django; from django.conf import settings; django.setup(); from django.urls import resolve, "
+             "Resolver404\ntry:\n    resolve('/bench/bare'); print('routed')\nexcept Resolver404:\n    print('absent')")
+    env = {k: v for k, v in os.environ.items() if k not in {"WIR_BENCHMARK", "WIR_PRODUCTION"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "wir_portal.settings", "WIR_VAR_DIR": str(tmp_path)})
+    absent = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert absent.stdout.strip() == "absent", absent.stderr
+    routed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env={**env, "WIR_BENCHMARK": "true"},
+                            capture_output=True, text=True)
+    assert routed.stdout.strip() == "routed", routed.stderr
+    production = _run({"WIR_BENCHMARK": "true", "WIR_PRODUCTION": "true", "DJANGO_DEBUG": "false",
+                       "ALLOWED_HOSTS": "wir.example.org", "DJANGO_SECRET_KEY": "x" * 20 + "abcdefghij" * 4}, tmp_path)
+    assert production.returncode != 0 and "WIR_BENCHMARK" in production.stderr

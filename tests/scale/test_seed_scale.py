@@ -56,8 +56,9 @@ def test_ledger_matches_approved_amounts_and_never_overspends(scaled):
     assert not Application.objects.exclude(status__in=FUNDED).filter(approved_amount__isnull=False).exists()
     totals = ledger_totals()
     for rule in LineRule.objects.all():
-        t = totals.get(rule.pk, {"committed": Decimal("0"), "paid": Decimal("0")})
+        t = totals.get(rule.pk, {"committed": Decimal("0"), "authority_committed": Decimal("0"), "paid": Decimal("0")})
         assert t["committed"] <= rule.allocation, rule
+        assert t["authority_committed"] <= (rule.commitment_authority or 0), rule  # VE of years not enacted
         assert t["paid"] <= t["committed"]
     # ledger rows are booked on the rule of the plan year they pay for
     for entry in LedgerEntry.objects.select_related("rule__programme_year", "application__rule")[:200]:
@@ -129,3 +130,21 @@ def test_second_run_adds_and_keeps_invariants(scaled):
     totals = ledger_totals()
     for rule in LineRule.objects.all():
         assert totals.get(rule.pk, {"committed": Decimal("0")})["committed"] <= rule.allocation
+
+
+def test_multi_year_approvals_book_later_years_on_the_commitment_authority(scaled):
+    """Vielfaltszentren are approved for the whole period 2026–2030: 2026–2027 on the allocations, 2028–2030 on
+    the VE (years without an enacted budget); nothing on a VE is paid; no application starts in such a year."""
+    from funding.models import LedgerSource
+
+    centres = Application.objects.filter(rule__line__code="vielfaltszentren", status__in=FUNDED)
+    assert centres.exists()
+    for app in centres[:20]:
+        rows = sorted(LedgerEntry.objects.filter(application=app, kind=LedgerKind.COMMITMENT)
+                      .values_list("rule__programme_year__year", "source"))
+        assert rows == [(2026, LedgerSource.ALLOCATION), (2027, LedgerSource.ALLOCATION),
+                        (2028, LedgerSource.AUTHORITY), (2029, LedgerSource.AUTHORITY),
+                        (2030, LedgerSource.AUTHORITY)], app.file_number
+    assert not LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT, rule__programme_year__budget_enacted=False).exists()
+    assert not Application.objects.filter(rule__programme_year__budget_enacted=False).exists()
+    assert not Application.objects.filter(rule__line__code="vielfaltszentren", rule__programme_year__year=2027).exists()

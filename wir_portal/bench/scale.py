@@ -43,7 +43,7 @@ from applications.models import (
     Role,
 )
 from applications.workflow import HAUSHALT_GROUP, STAFF_GROUPS, TRANSITIONS, Actor, Status
-from funding.models import District, LedgerEntry, LedgerKind, LineRule
+from funding.models import District, LedgerEntry, LedgerKind, LedgerSource, LineRule
 from funding.models import OrganisationKind as K
 from funding.services import ledger_totals
 
@@ -247,6 +247,12 @@ def _amounts(rng: random.Random, code: str, rule: LineRule) -> tuple[dict, Decim
             cap = (rule.cap_per_post or Decimal("50000")) * posts
         return ({"posts": str(posts), "pay_group": rng.choice(["E 9", "E 10", "E 11", "S 12"])},
                 _m(cap * Decimal(rng.randint(70, 100)) / 100))
+    if code == "vielfaltszentren":
+        posts = Decimal(rng.choice(["1.0", "1.5", "1.75", "2.0"]))
+        staff = Decimal(rng.choice([0, 10000, 15000, 20000]))
+        grant = (rule.cap_per_post or Decimal("60000")) * posts + staff
+        return ({"coordination_posts": str(posts), "pay_group": "E 11", "staff_post": str(staff)},
+                _m(grant * Decimal(rng.randint(80, 100)) / 100))
     if code == "lotsen":
         coord, other = rng.randint(1, 3), rng.randint(5, 20)
         hours = rng.randint(200, coord * (rule.max_hours_coordinating or 414) + other * (rule.max_hours_other or 276))
@@ -311,17 +317,23 @@ class _Generator:
 
     # -- reference data ------------------------------------------------------------------------------------------
     def load_reference(self) -> None:
-        self.rules = list(LineRule.objects.select_related("line", "programme_year").order_by("programme_year__year",
-                                                                                           "line__order"))
+        self.rules = list(LineRule.objects.select_related("line", "programme_year", "funding_period")
+                          .order_by("programme_year__year", "line__order"))
         if not self.rules:
             raise RuntimeError("No LineRules: run `manage.py seed` first.")
         self.rule_by_year_line = {(r.programme_year.year, r.line_id): r for r in self.rules}
-        self.years = sorted({r.programme_year.year for r in self.rules})
+        # Applications start only in years with an enacted budget; later years of the funding period (no budget
+        # yet) are booked against their commitment authority (VE) by multi-year approvals.
+        self.years = sorted({r.programme_year.year for r in self.rules if r.programme_year.budget_enacted})
         self.open_year = max(self.years)
         self.current_year = self.open_year - 1
         totals = ledger_totals()
-        self.available = {r.pk: r.allocation - totals.get(r.pk, {"committed": Decimal("0")})["committed"]
-                          for r in self.rules}
+        empty = {"committed": Decimal("0"), "authority_committed": Decimal("0")}
+        self.available = {
+            r.pk: (r.allocation - totals.get(r.pk, empty)["committed"]) if r.programme_year.budget_enacted
+            else ((r.commitment_authority or Decimal("0")) - totals.get(r.pk, empty)["authority_committed"])
+            for r in self.rules}
+        self.enacted = {r.pk: r.programme_year.budget_enacted for r in self.rules}
         # Year weights follow the programme volume (more money, more applications); the open year is busy.
         self.year_weights = []
         for y in self.years:
@@ -329,6 +341,9 @@ class _Generator:
             self.year_weights.append((y, float(volume) * (1.3 if y == self.open_year else 1.0)))
         self.rules_by_year: dict[int, list[LineRule]] = {}
         for r in self.rules:
+            period = r.funding_period if r.funding_period_id else None
+            if r.programme_year.year not in self.years or (period and r.programme_year.year != period.first_year):
+                continue  # no applications start here (a year without budget, or a later year of a period)
             self.rules_by_year.setdefault(r.programme_year.year, []).append(r)
         # File-number counters: lock them and continue after the highest number already issued.
         self.counters = {(c.year, c.line_short): c.last for c in FileNumberCounter.objects.select_for_update()}
@@ -444,9 +459,11 @@ class _Generator:
 
     @staticmethod
     def _line_weight(rule: LineRule) -> float:
-        # The 33-only lines get few applications (one per entity and year); course and project lines many.
+        # The 33-only lines get few applications (one per entity and year); course and project lines many. The
+        # Vielfaltszentren weigh more: all 33 apply once, for the whole period, in its first year.
         return {"koordination": 0.4, "fallmanagement": 0.4, "lotsen": 3, "mitsprache": 2, "sprachkurse": 2.5,
-                "migrantenorganisationen": 2, "projekte": 3, "laiendolmetscher": 1}.get(rule.line.code, 1)
+                "migrantenorganisationen": 2, "projekte": 3, "laiendolmetscher": 1, "vielfaltszentren": 4,
+                "integrationsprojekte": 2, "kiv": 0.5}.get(rule.line.code, 1)
 
     def _status(self, year: int) -> str:
         if year == self.open_year:
@@ -466,9 +483,16 @@ class _Generator:
             status = self._status(year)
             years = [year]
             nxt = self.rule_by_year_line.get((year + 1, rule.line_id))
-            if rule.line.multi_year and nxt is not None and rng.random() < 0.3:
+            if rule.funding_period_id:  # one application for the whole period (Vielfaltszentren 2026–2030)
+                years = [y for y in rule.funding_period.years if (y, rule.line_id) in self.rule_by_year_line]
+            elif rule.line.multi_year and nxt is not None and rng.random() < 0.3:
                 years.append(year + 1)
-            grants = _split(rng, grant * len(years), len(years))
+            if rule.funding_period_id:
+                grants = [grant] * len(years)  # the same amount each year, as the notices state it
+            elif rule.cap_per_application is not None and rule.cap_scope == "application":
+                grants = _split(rng, min(grant * len(years), rule.cap_per_application), len(years))
+            else:
+                grants = _split(rng, grant * len(years), len(years))
             approved, budget_gone = None, False
             if status in (Status.APPROVED, Status.PARTIALLY_APPROVED):
                 share = Decimal("1") if status == Status.APPROVED else Decimal(rng.randint(50, 95)) / 100
@@ -520,7 +544,7 @@ class _Generator:
 
     def _limited(self, details, grant, rule):
         cap = rule.cap_per_application
-        if cap is not None and grant > cap:
+        if cap is not None and grant > cap:  # per year; a cap per application is applied to the sum in _chunk
             grant = cap
         return details, max(grant, Decimal("100.00"))
 
@@ -605,10 +629,14 @@ class _Generator:
                                             actor_name=actor.get_full_name(), amount=app._approved[idx],
                                             reason=f"Mittelbindung {year}", visible_to_applicant=False,
                                             created_at=moment))
+                        enacted = self.enacted[rule.pk]
                         ledger.append(LedgerEntry(
                             rule=rule, application=app, kind=LedgerKind.COMMITMENT, amount=app._approved[idx],
+                            source=LedgerSource.ALLOCATION if enacted else LedgerSource.AUTHORITY,
                             reason=f"{TRANSITIONS[action].label} {app.file_number}", created_by=actor,
                             created_by_name=actor.get_full_name(), created_at=moment))
+                        if not enacted:
+                            continue  # money on a VE is not paid before its year's budget is enacted
                         if year < self.current_year or (year == self.current_year and rng.random() < 0.5):
                             paid = _m(app._approved[idx] * Decimal(rng.choice([50, 95, 100])) / 100)
                             if paid > 0:
