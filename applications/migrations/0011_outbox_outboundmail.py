@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0009_membership_labels'),
+        ('applications', '0010_budget_attachment_kinds'),
     ]
 
     operations = [
