@@ -282,13 +282,6 @@ def notice_mail_queue(notice: Notice) -> OutboundMail:
     )
 
 
-def notice_email(notice: Notice, pdf: bytes) -> EmailMultiAlternatives:
-    """The e-mail of the notice's next delivery as the outbox sends it (rendered into an OutboundMail row)."""
-    with transaction.atomic():
-        mail = notice_mail_queue(notice)
-        return _message(mail, attachment=_notice_attachment(notice, pdf))
-
-
 def _notice_attachment(notice: Notice, pdf: bytes) -> tuple[str, bytes, str]:
     file_number = notice.context.get("file_number") or notice.application.file_number or ""
     return f"{SUBJECTS[notice.kind]}_{file_number}.pdf".replace(" ", "_"), pdf, "application/pdf"
