@@ -265,9 +265,10 @@ def notice_mail_queue(notice: Notice) -> OutboundMail:
     delivery = notice.send_count + 1
     mail = OutboundMail.objects.select_for_update().filter(notice=notice, delivery=delivery).first()
     if mail is not None:
-        if mail.status == MailStatus.FAILED:
+        if mail.status == MailStatus.FAILED:  # staff retry the notice: its mail gets a full set of attempts again
             mail.status, mail.claimed_at, mail.next_attempt_at = MailStatus.QUEUED, None, timezone.now()
-            mail.save(update_fields=["status", "claimed_at", "next_attempt_at"])
+            mail.attempts = 0
+            mail.save(update_fields=["status", "claimed_at", "next_attempt_at", "attempts"])
         return mail
     context = notice.context
     file_number = context.get("file_number") or notice.application.file_number or ""
