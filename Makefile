@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
+# make run serves on http://$(HOST):$(PORT); PORT=8100 make run picks another port. Exported, so the settings
+# derive SITE_URL (the base of links in e-mails) from the port actually served unless SITE_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PORT
 
 .PHONY: run test venv migrate seed lint worker benchmark clean
 
@@ -15,12 +20,13 @@ $(STAMP): requirements.lock
 
 venv: $(STAMP)
 
-## make run: install, migrate, seed demo data, serve on http://127.0.0.1:8000 (SQLite, eager tasks, mail to var/mail/)
+## make run: install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT) (default 8000; SQLite, eager tasks,
+## mail to var/mail/)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed --demo
-	@echo "WIR-Portal: http://127.0.0.1:8000/accounts/login/  (Verwaltung: http://127.0.0.1:8000/admin/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "WIR-Portal: http://$(HOST):$(PORT)/accounts/login/  (Verwaltung: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole test suite (SQLite by default; set DATABASE_URL / CELERY_BROKER_URL for the real services)
 test: $(STAMP)

@@ -216,7 +216,10 @@ def seed_demo() -> None:
     sb = _user("sachbearbeitung@demo.wir", first="Sabine", last="Sachbearbeitung", staff=True)
     bw = _user("bewilligung@demo.wir", first="Bernd", last="Bewilligung", staff=True)
     hh = _user("haushalt@demo.wir", first="Hanna", last="Haushalt", staff=True)
-    _user("admin@demo.wir", first="Ada", last="Admin", superuser=True)
+    admin_user = _user("admin@demo.wir", first="Ada", last="Admin", superuser=True)
+    from applications.accounts.mfa.services import demo_factors_seed
+
+    demo_factors_seed(sb, bw, hh, admin_user)  # the README's demo TOTP secret (development only)
     sb.groups.add(Group.objects.get(name=STAFF_GROUPS[Actor.SACHBEARBEITUNG]))
     bw.groups.add(Group.objects.get(name=STAFF_GROUPS[Actor.BEWILLIGUNG]))
     hh.groups.add(Group.objects.get(name=HAUSHALT_GROUP))

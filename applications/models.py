@@ -51,12 +51,21 @@ class Organisation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="Geprüft von"
     )
     created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+    # A change of the bank account once money was paid waits for a second person (four eyes): the new values
+    # are held here until someone else confirms them (applications.accounts.organisation_data).
+    pending_iban = models.CharField("Neue IBAN (wartet auf Bestätigung)", max_length=34, blank=True)
+    pending_account_holder = models.CharField("Neuer Kontoinhaber (wartet auf Bestätigung)", max_length=200,
+                                              blank=True)
+    pending_bank_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", verbose_name="Änderung beantragt von")
+    pending_bank_at = models.DateTimeField("Änderung beantragt am", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = "Organisation"
         verbose_name_plural = "Organisationen"
         indexes = [models.Index(fields=["name"])]
+        permissions = [("change_bank_details", "Bankverbindung und Art der Organisation ändern")]
 
     def __str__(self) -> str:
         return self.name
@@ -121,6 +130,12 @@ class OrganisationAction(models.TextChoices):
     JOINED = "joined", "Einladung angenommen"
     ROLE_CHANGED = "role_changed", "Rolle geändert"
     REMOVED = "removed", "Aus der Organisation entfernt"
+    DATA_CHANGED = "data_changed", "Stammdaten geändert"
+    KIND_CHANGED = "kind_changed", "Art der Organisation geändert"
+    BANK_CHANGED = "bank_changed", "Bankverbindung geändert"
+    BANK_CHANGE_REQUESTED = "bank_change_requested", "Änderung der Bankverbindung beantragt (Vier-Augen-Prinzip)"
+    BANK_CHANGE_DISCARDED = "bank_change_discarded", "Beantragte Änderung der Bankverbindung verworfen"
+    USER_DELETED = "user_deleted", "Benutzerkonto gelöscht"
 
 
 class OrganisationEvent(models.Model):
@@ -128,10 +143,11 @@ class OrganisationEvent(models.Model):
     role — who may sign (zeichnungsberechtigt) is legally relevant. Names are copied, so entries survive the
     deletion of the users involved."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events",
+                                     verbose_name="Organisation")
     action = models.CharField("Vorgang", max_length=30, choices=OrganisationAction.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+                              related_name="+", verbose_name="Durch (Benutzerkonto)")
     actor_name = models.CharField("Durch", max_length=200)
     subject = models.CharField("Betrifft", max_length=254, blank=True)
     from_role = models.CharField("Rolle vorher", max_length=20, choices=Role.choices, blank=True)
@@ -154,9 +170,10 @@ class Invitation(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField("E-Mail")
     role = models.CharField("Rolle", max_length=20, choices=Role.choices, default=Role.MEMBER)
-    token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    token_hash = models.CharField("Token-Prüfwert", max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                   verbose_name="Eingeladen von")
+    created_at = models.DateTimeField("Eingeladen am", auto_now_add=True)
     expires_at = models.DateTimeField("Gültig bis")
     accepted_at = models.DateTimeField("Angenommen am", null=True, blank=True)
 
@@ -232,6 +249,10 @@ class Application(models.Model):
             models.Index(fields=["status", "submitted_at"]),
             # The admin changelist's ordering (-submitted_at, -id) read straight off an index, no sort (h7).
             models.Index(fields=["-submitted_at", "-id"], name="application_submitted_desc"),
+            # The queue sorted by "Beantragt" / "Bewilligt": the column, then the queue's own order (the admin
+            # appends -submitted_at, -id), read off one index backwards, no sort of 91k rows.
+            models.Index(fields=["requested_amount", "submitted_at", "id"], name="application_requested_order"),
+            models.Index(fields=["approved_amount", "submitted_at", "id"], name="application_approved_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(requested_amount__gte=0), name="application_requested_nonneg"),
@@ -277,7 +298,8 @@ class CostCategory(models.TextChoices):
 class PlanYear(models.Model):
     """The income side of the cost and financing plan for one budget year."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="plan_years")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="plan_years",
+                                    verbose_name="Antrag")
     year = models.PositiveIntegerField("Haushaltsjahr")
     own_funds = models.DecimalField("Eigenmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
     third_party_funds = models.DecimalField("Drittmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -306,7 +328,8 @@ class PlanYear(models.Model):
 
 
 class CostItem(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cost_items")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cost_items",
+                                    verbose_name="Antrag")
     year = models.PositiveIntegerField("Haushaltsjahr")
     category = models.CharField("Kostenart", max_length=20, choices=CostCategory.choices)
     description = models.CharField("Bezeichnung", max_length=200)
@@ -327,15 +350,17 @@ def attachment_path(instance, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments",
+                                    verbose_name="Antrag")
     kind = models.CharField("Art der Anlage", max_length=30, choices=AttachmentKind.choices)
     file = models.FileField("Datei", upload_to=attachment_path, max_length=300)
     original_name = models.CharField("Dateiname", max_length=255)
-    content_type = models.CharField(max_length=100)
+    content_type = models.CharField("Dateityp", max_length=100)
     size = models.PositiveIntegerField("Größe (Bytes)")
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                    verbose_name="Hochgeladen von")
+    uploaded_at = models.DateTimeField("Hochgeladen am", auto_now_add=True)
 
     class Meta:
         ordering = ["kind", "uploaded_at"]
@@ -349,15 +374,17 @@ class Attachment(models.Model):
 class Event(models.Model):
     """Audit trail: every transition and booking. Survives deletion of the user (actor_name is a snapshot)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events",
+                                    verbose_name="Antrag")
     action = models.CharField("Aktion", max_length=40)
     from_status = models.CharField("Von", max_length=30, blank=True)
     to_status = models.CharField("Nach", max_length=30, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name="Durch (Benutzerkonto)")
     actor_name = models.CharField("Wer", max_length=200)
     reason = models.TextField("Begründung", blank=True)
     amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2, null=True, blank=True)
-    visible_to_applicant = models.BooleanField(default=True)
+    visible_to_applicant = models.BooleanField("Für Antragstellende sichtbar", default=True)
     created_at = models.DateTimeField("Wann", default=timezone.now, db_index=True)
 
     class Meta:
@@ -373,9 +400,11 @@ class Event(models.Model):
 class Message(models.Model):
     """Messages between ministry and applicant (requests for changes or documents, replies)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages",
+                                    verbose_name="Antrag")
     from_staff = models.BooleanField("Vom Ministerium", default=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name="Verfasst von")
     author_name = models.CharField("Verfasst von", max_length=200)
     subject = models.CharField("Betreff", max_length=200, blank=True)
     body = models.TextField("Nachricht")
@@ -393,8 +422,10 @@ class Message(models.Model):
 class InternalNote(models.Model):
     """Internal notes of ministry staff. Never shown to applicants (no portal view reads this model)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="internal_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="internal_notes",
+                                    verbose_name="Antrag")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name="Verfasst von")
     author_name = models.CharField("Verfasst von", max_length=200)
     body = models.TextField("Vermerk")
     created_at = models.DateTimeField("Zeitpunkt", default=timezone.now)
@@ -411,9 +442,9 @@ class InternalNote(models.Model):
 class FileNumberCounter(models.Model):
     """Sequence per (year, line) for file numbers like WIR-2026-FM-0007, incremented under a row lock."""
 
-    year = models.PositiveIntegerField()
-    line_short = models.CharField(max_length=4)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveIntegerField("Jahr")
+    line_short = models.CharField("Kürzel des Förderbereichs", max_length=4)
+    last = models.PositiveIntegerField("Letzte vergebene Nummer", default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "line_short"], name="filenumber_unique")]
@@ -428,7 +459,8 @@ class LegalText(models.Model):
     title = models.CharField("Titel", max_length=200)
     body = models.TextField("Text", help_text="Platzhalter: {court_name}, {court_address}, {authority}")
     created_at = models.DateTimeField("Gültig ab", auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Erstellt von")
 
     class Meta:
         ordering = ["key", "-version"]
@@ -463,7 +495,8 @@ def notice_path(instance, filename: str) -> str:
 class Notice(models.Model):
     """Outbox row for a notice: rendered once, sent once; claimed under a row lock by the worker."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="notices")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="notices",
+                                    verbose_name="Antrag")
     kind = models.CharField("Art", max_length=20, choices=NoticeKind.choices)
     status = models.CharField("Status", max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED, db_index=True)
     number = models.CharField("Bescheid-Nr.", max_length=60, blank=True)
@@ -477,7 +510,8 @@ class Notice(models.Model):
     attempts = models.PositiveIntegerField("Versuche", default=0)
     last_error = models.TextField("Letzter Fehler", blank=True)
     created_at = models.DateTimeField("Erstellt am", default=timezone.now, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Erstellt von")
     rendered_at = models.DateTimeField("PDF erstellt am", null=True, blank=True)
     sent_at = models.DateTimeField("Versandt am", null=True, blank=True)
     send_count = models.PositiveIntegerField("Anzahl Versendungen", default=0)
@@ -490,6 +524,14 @@ class Notice(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "Bescheid"
         verbose_name_plural = "Bescheide"
+        indexes = [
+            # The outbox changelist's order read off one index (154k notices at scale), and its search by number.
+            models.Index(fields=["-created_at", "-id"], name="notice_created_desc"),
+            models.Index(fields=["number"], name="notice_number"),
+            # The outbox sorted by status or by sending date (the columns it may be sorted by), then its own order.
+            models.Index(fields=["status", "created_at", "id"], name="notice_status_order"),
+            models.Index(fields=["sent_at", "created_at", "id"], name="notice_sent_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.application}"
@@ -500,6 +542,40 @@ __all__ = [
     "InternalNote", "Invitation", "LegalText", "Membership", "Message", "Notice", "NoticeKind", "NoticeStatus",
     "Organisation", "PlanYear", "Role",
 ]
+
+
+# --- Second factor: audit trail (rules in accounts/mfa/services.py) ---------------------------------------------
+
+class FactorAction(models.TextChoices):
+    ENROLLED = "enrolled", "Faktor eingerichtet"
+    REMOVED = "removed", "Faktor entfernt"
+    BACKUP_CODES = "backup_codes", "Backup-Codes neu erzeugt"
+    RESET = "reset", "Alle Faktoren zurückgesetzt (Geräteverlust)"
+    DEMO = "demo", "Demo-Faktor angelegt (nur Entwicklung)"
+
+
+class FactorEvent(models.Model):
+    created_at = models.DateTimeField("Zeitpunkt", auto_now_add=True, db_index=True)
+    action = models.CharField("Vorgang", max_length=20, choices=FactorAction.choices)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="betroffene Person", null=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    subject_name = models.CharField("betroffene Person (Name)", max_length=300)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="durch", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField("durch (Name)", max_length=300, blank=True)
+    factor = models.CharField("Faktor", max_length=200, blank=True)
+    reason = models.TextField("Begründung", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Protokoll zweiter Faktor"
+        verbose_name_plural = "Protokoll zweiter Faktor"
+
+    def __str__(self):
+        return f"{self.created_at:%d.%m.%Y %H:%M} {self.get_action_display()}: {self.subject_name}"
+
+
+__all__ += ["FactorAction", "FactorEvent"]
 
 
 # --- The mail outbox (issue 11): every outgoing e-mail is a row first -------------------------------------------
@@ -543,7 +619,8 @@ class OutboundMail(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "ausgehende E-Mail"
         verbose_name_plural = "Ausgehende E-Mails"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due"),
+                   models.Index(fields=["-created_at", "-id"], name="outboundmail_newest")]  # the admin's order
         constraints = [models.UniqueConstraint(fields=["notice", "delivery"], name="outboundmail_one_per_delivery",
                                                condition=models.Q(notice__isnull=False))]
 

@@ -13,6 +13,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_attachment", "applications.view_event", "applications.view_notice",
         "applications.view_outboundmail", "applications.change_outboundmail",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear",
+        "applications.view_organisationevent",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -23,9 +24,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_legaltext", "applications.add_legaltext", "applications.change_legaltext",
         "applications.view_budget", "applications.view_reports",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",
+        "applications.view_organisationevent",
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",
+        # bank account and kind of an organisation (not Sachbearbeitung; four eyes once payments exist)
+        "applications.view_organisation", "applications.change_organisation", "applications.change_bank_details",
         "funding.view_programmeyear", "funding.add_programmeyear", "funding.change_programmeyear",
         "funding.view_fundingline", "funding.add_fundingline", "funding.change_fundingline",
         "funding.view_linerule", "funding.add_linerule", "funding.change_linerule",

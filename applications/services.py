@@ -21,6 +21,7 @@ from applications.models import (
     InternalNote,
     Message,
     NoticeKind,
+    Organisation,
     PlanYear,
 )
 from applications.notices.outbox import notice_create
@@ -34,6 +35,14 @@ from wir_portal.money import format_eur, money
 ZERO = Decimal("0.00")
 
 
+class FollowUpExists(ApplicationError):
+    """The Folgeantrag of this application for that year exists already (a second click): use that one."""
+
+    def __init__(self, application: "Application"):
+        super().__init__("Zu diesem Antrag besteht bereits ein Folgeantrag; er ist geöffnet.")
+        self.application = application
+
+
 def _lock(application: Application) -> Application:
     """Re-read the application under a row lock: concurrent requests (double click, two tabs) serialise here."""
     return (
@@ -41,6 +50,13 @@ def _lock(application: Application) -> Application:
         .select_related("organisation", "rule__line", "rule__programme_year")
         .get(pk=application.pk)
     )
+
+
+def _lock_organisation(organisation_id: int) -> None:
+    """Serialise "one application per organisation and year" (start, follow-up, submit) under a row lock on the
+    organisation: the check and the insert/submission of the second request wait for the first to commit.
+    Taken before the application's own lock (lock order: organisation, then application)."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).values_list("pk", flat=True).first()
 
 
 def application_transition(*, application: Application, user, action: str, reason: str = "",
@@ -96,6 +112,8 @@ def application_submit(*, application: Application, user, today=None) -> Applica
     """Submit (or resubmit) an application: completeness check, lock, file number, receipt notice. Idempotent
     under double submission: the second request finds the application no longer editable and changes nothing."""
     with transaction.atomic():
+        if LineRule.objects.filter(pk=application.rule_id, one_per_organisation=True).exists():
+            _lock_organisation(application.organisation_id)  # two drafts submitted at once: one passes
         application = _lock(application)
         if application.status in (Status.SUBMITTED, Status.RESUBMITTED) and application.submitted_by_id == user.pk:
             return application  # double click / second tab: already done
@@ -205,6 +223,13 @@ def application_create(*, organisation, rule: LineRule, user, fields: dict, deta
                        today=None) -> Application:
     """Start a draft for this organisation and line (eligibility, deadline, one per entity checked here)."""
     with transaction.atomic():
+        if rule.one_per_organisation or previous is not None:
+            _lock_organisation(organisation.pk)  # parallel "start" requests: one draft
+        if previous is not None:
+            existing = (Application.objects.filter(previous=previous, rule=rule)
+                        .exclude(status=Status.WITHDRAWN).order_by("pk").first())
+            if existing is not None:  # a second POST of the Folgeantrag button
+                raise FollowUpExists(existing)
         problem = application_start_problem(organisation=organisation, rule=rule, today=today)
         if problem:
             raise ApplicationError(problem)
@@ -224,6 +249,8 @@ def _shift_year(value, years: int):
 
     if value is None or not years:
         return value
+    if not datetime.MINYEAR <= value.year + years <= datetime.MAXYEAR:
+        return None  # e.g. a draft ending 31.12.9999: the applicant enters the new period
     try:
         return value.replace(year=value.year + years)
     except ValueError:  # 29 February
@@ -248,9 +275,13 @@ def application_copy_as_follow_up(*, previous: Application, user, rule: LineRule
         import datetime
 
         try:
-            details["start_date"] = _shift_year(datetime.date.fromisoformat(details["start_date"]), shift).isoformat()
-        except ValueError:
+            shifted = _shift_year(datetime.date.fromisoformat(details["start_date"]), shift)
+        except (ValueError, TypeError):
+            shifted = None
+        if shifted is None:
             details.pop("start_date")
+        else:
+            details["start_date"] = shifted.isoformat()
     fields = {name: getattr(previous, name) for name in APPLICATION_FIELDS}
     fields["title"] = previous.title.replace(old_year, str(rule.programme_year.year))
     fields["period_start"] = _shift_year(previous.period_start, shift)
@@ -322,6 +353,20 @@ def application_recommend(*, application: Application, user, recommendation: str
 
 def four_eyes_threshold() -> Decimal:
     return money(getattr(settings, "WIR_FOUR_EYES_THRESHOLD", "0") or "0")
+
+
+def four_eyes_refuses(*, application: Application, user, action: str) -> bool:
+    """Would the four-eyes rule in application_decide refuse this person this decision whatever amount they
+    enter? (The admin then does not offer the button.) Approving in full: when the requested amount is above the
+    threshold; approving in part: when not even the smallest amount (0,01 €) is allowed, i.e. threshold 0."""
+    if application.recommended_by_id is None or application.recommended_by_id != user.pk:
+        return False
+    threshold = four_eyes_threshold()
+    if action == "approve":
+        return application.requested_amount > threshold
+    if action == "partially_approve":
+        return threshold < Decimal("0.01")
+    return False
 
 
 @dataclass(frozen=True)

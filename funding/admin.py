@@ -6,6 +6,7 @@ checks again under a row lock, and a BudgetError raised there (a concurrent edit
 """
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,9 +18,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from wir_portal.forms import AdminInputMixin
 from wir_portal.money import format_eur
 
 from . import selectors, services
+from .admin_labels import LabelledListEditableMixin
+from .admin_paging import HonestPaginator, LeanChangeList
 from .figures_cache import FiguresCache
 from .linetypes import line_type
 from .models import (
@@ -84,7 +88,7 @@ class LineRuleInline(admin.TabularInline):
 
 
 @admin.register(ProgrammeYear)
-class ProgrammeYearAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class ProgrammeYearAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = ProgrammeYearForm
     list_display = ["year", "volume_eur", "is_open", "budget_enacted"]
     list_filter = ["is_open", "budget_enacted"]
@@ -178,7 +182,7 @@ def _budget_figures(*, year: int | None, selected: str) -> dict[str, str]:
 # --- Funding lines and their yearly rules ------------------------------------------------------------------------
 
 @admin.register(FundingLine)
-class FundingLineAdmin(admin.ModelAdmin):
+class FundingLineAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["name", "code", "short", "order", "multi_year"]
     list_editable = ["order"]
     list_filter = ["multi_year"]
@@ -254,7 +258,7 @@ LIMIT_PREFIX = "limit_"
 
 
 @admin.register(LineRule)
-class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
+class LineRuleAdmin(AdminInputMixin, BudgetErrorAsMessageMixin, admin.ModelAdmin):
     form = LineRuleForm
     list_display = ["line_name", "programme_year", "allocation_eur", "authority_eur", "financing_type", "deadline",
                     "one_per_organisation"]
@@ -286,15 +290,32 @@ class LineRuleAdmin(BudgetErrorAsMessageMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Once a rule exists, its year and line are its identity (applications and bookings point at it).
-        return ["programme_year", "line"] if obj is not None else []
+        return ["programme_year", "line", "limits_display"] if obj is not None else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         specs = line_type(obj.line.code).limits if obj is not None else ()
         if specs:
+            # Editors get one form field per part-cap; viewers one read-only line with German labels (the form's
+            # extra fields would show as "Limit micro project: None").
+            fields = ([LIMIT_PREFIX + s.key for s in specs] if self.has_change_permission(request, obj)
+                      else ["limits_display"])
             fieldsets = [*fieldsets[:3], ("Teilhöchstbeträge und Grenzen dieses Förderbereichs je Jahr",
-                                          {"fields": [LIMIT_PREFIX + s.key for s in specs]}), *fieldsets[3:]]
+                                          {"fields": fields}), *fieldsets[3:]]
         return fieldsets
+
+    @admin.display(description="Teilhöchstbeträge und Grenzen")
+    def limits_display(self, obj):
+        values = obj.limits or {}
+        parts = []
+        for spec in line_type(obj.line.code).limits:
+            value = values.get(spec.key)
+            if value in (None, ""):
+                shown = "nicht festgelegt"
+            else:
+                shown = format_eur(Decimal(value)) if spec.unit == "eur" else str(value)
+            parts.append(f"{spec.label}: {shown}")
+        return "; ".join(parts) or "–"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The part-cap fields are the form's own (added per line in LineRuleForm.__init__), not model fields.
@@ -348,14 +369,22 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "rule", "application", "kind", "amount_eur", "created_by_name", "reason"]
     list_filter = ["kind", "rule__programme_year", "rule__line"]
     list_select_related = ["rule__line", "rule__programme_year", "application"]
+    # The rows read the rule's line and year and the application's file number only (not its texts and JSON).
+    list_only = ["created_at", "kind", "amount", "created_by_name", "reason", "rule__line__name",
+                 "rule__programme_year__year", "application__file_number", "application__title"]
     search_fields = ["application__file_number"]
     show_full_result_count = False
+    paginator = HonestPaginator
+    list_per_page = 50
     fields = ["created_at", "rule", "application", "kind", "amount", "reason", "created_by_name"]
     readonly_fields = fields
 
     @admin.display(description="Betrag", ordering="amount")
     def amount_eur(self, obj):
         return format_eur(obj.amount)
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().upper()

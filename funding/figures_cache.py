@@ -74,9 +74,18 @@ def _on_change(sender, **kwargs) -> None:
     figures_changed()
 
 
+_WATCHED: set[type[models.Model]] = set()
+
+
+def is_watched(model: type[models.Model]) -> bool:
+    """Whether saves and deletes of this model raise the figures version (for caches keyed by it)."""
+    return model in _WATCHED
+
+
 def watch(*model_classes: type[models.Model]) -> None:
     """Raise the figures version after every committed save or delete of these models (call in AppConfig.ready)."""
     for model in model_classes:
+        _WATCHED.add(model)
         uid = f"figures-version-{model._meta.label_lower}"
         post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}-save", weak=False)
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete", weak=False)

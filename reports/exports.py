@@ -1,27 +1,29 @@
 """CSV and Excel exports of applications and ledger rows with the report's current filters.
 
 Memory stays flat for 100,000 rows: one query read in chunks (.iterator(chunk_size=2000) over .values_list());
-CSV is streamed row by row (StreamingHttpResponse); XLSX is written by openpyxl in write-only mode to a temporary
-file which is then streamed (FileResponse). Numbers are typed (Excel can sum them), headers German.
+CSV and XLSX are both streamed while the rows are read (StreamingHttpResponse; XLSX by reports.spreadsheet, so the
+first byte leaves before the first row is read). Numbers are typed (Excel can sum them), headers German.
+Text from people (names, titles, reasons) is neutralised against formula injection (spreadsheet.neutralise) in
+both formats; numbers and dates never are.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from applications.workflow import Status
 from funding.models import LedgerKind, OrganisationKind
 
 from .selectors import ReportFilters
+from .spreadsheet import SheetColumn, neutralise, xlsx_stream
 
 CHUNK = 2000
 STATUS_LABELS = dict(Status.choices)
@@ -130,7 +132,9 @@ def _csv_text(value, kind: str) -> str:
         return f"{value:.2f}".replace(".", ",")
     if kind == "datetime":
         return value.strftime("%d.%m.%Y %H:%M")
-    return str(value)
+    if kind == "int" and isinstance(value, int):
+        return str(value)
+    return neutralise(str(value))
 
 
 class _Echo:
@@ -156,45 +160,21 @@ def csv_rows(dataset: str, filters: ReportFilters):
         yield writer.writerow([_csv_text(v, k) for v, k in zip(row, kinds, strict=True)])
 
 
-def xlsx_file(dataset: str, filters: ReportFilters):
-    """Write the export to a temporary file (openpyxl write-only: rows are not kept in memory); return it open."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
+def xlsx_chunks(dataset: str, filters: ReportFilters):
+    """Yield the .xlsx file in pieces while the rows are read (reports.spreadsheet.xlsx_stream)."""
     title, columns, query = DATASETS[dataset]
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    ws.freeze_panes = "A2"
-    for i, c in enumerate(columns):
-        width = 14 if c.kind in ("money", "int", "datetime") else 28
-        ws.column_dimensions[get_column_letter(i + 1)].width = width
-    bold = Font(bold=True)
-    header = []
-    for c in columns:
-        cell = WriteOnlyCell(ws, value=c.header)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    money_cells = {i for i, c in enumerate(columns) if c.kind == "money"}
-    date_cells = {i for i, c in enumerate(columns) if c.kind == "datetime"}
     kinds = [c.kind for c in columns]
-    for row in query(filters).iterator(chunk_size=CHUNK):
-        out = []
-        for i, (value, kind) in enumerate(zip(row, kinds, strict=True)):
-            typed = _typed(value, kind)
-            if i in money_cells or i in date_cells:
-                cell = WriteOnlyCell(ws, value=typed)
-                cell.number_format = "#,##0.00" if i in money_cells else "DD.MM.YYYY HH:MM"
-                out.append(cell)
-            else:
-                out.append(typed)
-        ws.append(out)
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")
-    wb.save(tmp)
-    tmp.seek(0)
-    return tmp
+    sheet_columns = [
+        SheetColumn(c.header, style=c.kind if c.kind in ("money", "int", "datetime") else "text",
+                    width=14 if c.kind in ("money", "int", "datetime") else 28)
+        for c in columns
+    ]
+
+    def rows():
+        for row in query(filters).iterator(chunk_size=CHUNK):
+            yield [_typed(v, k) for v, k in zip(row, kinds, strict=True)]
+
+    return xlsx_stream(title=title, columns=sheet_columns, rows=rows())
 
 
 def export_response(*, dataset: str, fmt: str, filters: ReportFilters):
@@ -203,7 +183,8 @@ def export_response(*, dataset: str, fmt: str, filters: ReportFilters):
         response = StreamingHttpResponse(csv_rows(dataset, filters), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_filename(title, filters, "csv")}"'
         return response
-    return FileResponse(
-        xlsx_file(dataset, filters), as_attachment=True, filename=_filename(title, filters, "xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    response = StreamingHttpResponse(
+        xlsx_chunks(dataset, filters), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(title, filters, "xlsx")}"'
+    return response

@@ -37,6 +37,27 @@ def _private_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _staff_force_login_with_second_factor():
+    """`client.force_login(staff_user)` signs staff in WITH a verified second factor (a test TOTP device, see
+    applications/accounts/mfa/testing.py), as every staff session must be. Sessions without it are made with
+    `testing.force_login_unverified` or a real password login; tests/applications/accounts/mfa/ checks that those
+    are refused everywhere."""
+    from django.test import Client
+
+    from applications.accounts.mfa import services as mfa_services
+    from applications.accounts.mfa import testing as mfa_testing
+
+    def force_login(self, user, backend=None):
+        mfa_testing.ClientMixin.force_login(self, user, backend)
+        if mfa_services.is_staff_account(user):
+            mfa_testing.verify_session(self, user)
+
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() must not remove it
+        patch.setattr(Client, "force_login", force_login)
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Unit tests run tasks eagerly; tests marked celery_worker use the real broker and worker."""
     if request.node.get_closest_marker("celery_worker"):

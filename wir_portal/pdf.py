@@ -3,7 +3,10 @@
 The renderer never reads a file or fetches a URL it was not given by us: its URL fetcher serves only the portal's
 own static files (found through django.contrib.staticfiles finders/storage, the same files `{% static %}` names)
 and refuses everything else — file://, http(s)://, data:, relative paths that escape STATIC_URL. Fonts come from
-fontconfig (DejaVu), not from URLs. Output is PDF/A-3b with embedded fonts and document metadata.
+fontconfig (DejaVu), not from URLs. Output is PDF/A-3a: archival (fonts embedded, XMP metadata) and tagged at once —
+a structure tree (headings, paragraphs, tables, lists in document order), document language and title — because
+Hessen's accessibility regulation (HVBIT) covers PDF documents too. WeasyPrint 70's "pdf/a-3a" variant implies
+`pdf_tags=True`; we pass it explicitly so a change of variant never silently drops the tags.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from django.contrib.staticfiles import finders
 
 log = logging.getLogger(__name__)
 
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
+PDF_OPTIONS = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
 # A fixed base URL: relative references in our templates resolve under it and nowhere else.
 BASE_URL = "https://wir-portal.invalid/"
 DEFAULT_AUTHOR = "Regierungspräsidium Darmstadt"
@@ -84,13 +88,16 @@ def static_url(path: str) -> str:
 
 def render_pdf(html: str, *, title: str, author: str = DEFAULT_AUTHOR, subject: str = "",
                keywords: Iterable[str] = (), record: list[str] | None = None) -> bytes:
-    """Render trusted template output (already autoescaped) to an archival PDF (PDF/A-3b, fonts embedded)."""
+    """Render trusted template output (already autoescaped) to a tagged archival PDF (PDF/A-3a, fonts embedded).
+
+    The document language comes from the template's <html lang="de"> (and the metadata below), the title from
+    `title` (shown by readers instead of the file name)."""
     weasyprint, _, _ = _weasy()
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(record=record)).render()
     document.metadata.title = title
     document.metadata.authors = [author]
     document.metadata.description = subject
     document.metadata.keywords = [k for k in keywords if k]
-    document.metadata.lang = "de-DE"
+    document.metadata.lang = "de"
     document.metadata.generator = "WIR-Portal"
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    return document.write_pdf(**PDF_OPTIONS)

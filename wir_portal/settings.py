@@ -5,6 +5,7 @@ eagerly, e-mail is written as files under var/mail/, uploads and generated PDFs 
 var/media/, and a secret key is generated once into var/. Every variable is listed in .env.example.
 """
 
+import ipaddress
 import os
 import re
 import secrets
@@ -86,10 +87,15 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Base of the links in e-mails. Unset, it follows the port `make run` serves on (PORT, default 8000).
+PORT = envint("PORT", 8000)
+SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- Applications -------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # runserver without Django's static handler: whitenoise serves static/ in development as in production
+    # (Django's handler answered 500 to /static/../var/).
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -105,6 +111,11 @@ INSTALLED_APPS = [
     "applications",
     "reports",
     "wir_portal.bench",  # management commands seed_scale, benchmark, benchmark_notices (no models)
+    # Second factor (issue 16): django-otp with TOTP, backup codes and passkeys; see applications/accounts/mfa/
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -115,11 +126,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "applications.accounts.middleware.CurrentOrganisationMiddleware",  # request.current_organisation
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wir_portal.middleware.HostileInputMiddleware",  # NUL bytes, impossible date parts: message, never 500
+    "applications.accounts.mfa.middleware.SecondFactorMiddleware",  # staff: nothing without a verified factor
 ]
 
 ROOT_URLCONF = "wir_portal.urls"
@@ -137,7 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "applications.accounts.context_processors.current_organisation",
             ],
-            "builtins": ["wir_portal.templatetags.money"],
+            "builtins": ["wir_portal.templatetags.money", "wir_portal.templatetags.fastforms"],
         },
     },
 ]
@@ -163,7 +177,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -----------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "wir_portal.hashers.BoundedArgon2PasswordHasher",  # Django's Argon2id, at most N hashes at once per process
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if envbool("WIR_FAST_PASSWORD_HASHER", False):  # tests only: argon2 costs ~50 ms per login
@@ -189,6 +203,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# One form of the login name (stripped, lower case) for the lockout and the login; the client address behind the
+# reverse proxy from wir_portal.clientip (X-Forwarded-For only from the trusted proxies below).
+AXES_USERNAME_CALLABLE = "applications.accounts.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "wir_portal.clientip.client_ip"
+# Reverse proxies whose X-Forwarded-For is trusted for the client address (rate limits, lockout): networks or
+# addresses, and/or the number of proxies in front of the app. Neither set: REMOTE_ADDR is the client.
+WIR_TRUSTED_PROXIES = envlist("WIR_TRUSTED_PROXIES", [])
+WIR_TRUSTED_PROXY_COUNT = envint("WIR_TRUSTED_PROXY_COUNT", 0)
+for _proxy in WIR_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WIR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -217,6 +244,7 @@ if USE_S3:
         "OPTIONS": {
             "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
@@ -335,6 +363,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Behind the reverse proxy (compose: Caddy at a fixed address): only requests from these addresses may set
+# X-Forwarded-Proto/-For (wir_portal.proxy). Empty: no proxy headers are interpreted except, in production, the
+# historic X-Forwarded-Proto (the proxy must then be the only way to reach the web containers).
+WIR_TRUSTED_PROXIES = envlist("WIR_TRUSTED_PROXIES", [])
+if WIR_TRUSTED_PROXIES:
+    from ipaddress import ip_network
+
+    for _proxy in WIR_TRUSTED_PROXIES:
+        try:
+            ip_network(_proxy, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"WIR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
+    MIDDLEWARE.insert(0, "wir_portal.proxy.TrustedProxyMiddleware")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -345,6 +387,22 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when WIR_PRODUCTION is on.")
+
+# --- Second factor (applications/accounts/mfa) ------------------------------------------------------------------
+OTP_TOTP_ISSUER = "WIR-Portal"
+OTP_WEBAUTHN_RP_NAME = "WIR-Portal"
+OTP_WEBAUTHN_HELPER_CLASS = "applications.accounts.mfa.webauthn.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor after the password
+# The relying party is SITE_URL's host (production: https). In development the helper takes the request's own
+# origin when it is localhost (browsers refuse passkeys on IP addresses: use http://localhost:8000 for them).
+if PRODUCTION:  # always HTTPS: SITE_URL, else the allowed host names
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else [
+        f"https://{host}" for host in ALLOWED_HOSTS if host not in ("*", "") and not host.startswith(".")]
+else:
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL] if SITE_URL.startswith(("https://", "http://localhost")) \
+        else ["http://localhost:8000"]
+OTP_WEBAUTHN_RP_ID = (urlparse(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname if OTP_WEBAUTHN_ALLOWED_ORIGINS
+                      else "localhost")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

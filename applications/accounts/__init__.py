@@ -1,0 +1,1 @@
+"""Accounts: people, sign-in and their second factor (sub-package `mfa`)."""

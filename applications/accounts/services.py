@@ -295,6 +295,73 @@ def invitation_accept(*, token: str, user=None, person: PersonData | None = None
 
 # --- Members and roles ----------------------------------------------------------------------------------------
 
+SIGNING_ROLES = (Role.SIGNATORY, Role.ADMIN)  # who may submit (Membership.can_submit)
+
+
+def membership_loss_problems(*, organisation_ids, removed: set[int] = frozenset(),
+                             roles: dict[int, str] | None = None, added=(), lock: bool = False) -> list[str]:
+    """Why a change would leave an organisation without an administration or without anyone who may sign.
+
+    `removed` are membership ids that go (removal, deletion of the person's account), `roles` new roles by
+    membership id, `added` the roles of memberships created in the same change (one organisation only). An organisation that had an admin keeps one; one that had someone who may sign keeps one.
+    With `lock`, the organisations' memberships are locked first (call inside a transaction), so two concurrent
+    removals cannot each leave the other as "the last one". Returns German messages, empty when all is well."""
+    roles = roles or {}
+    memberships = Membership.objects.filter(organisation_id__in=set(organisation_ids)).select_related(
+        "organisation", "user").order_by("organisation_id", "pk")
+    if lock:
+        memberships = memberships.select_for_update(of=("self",))
+    by_org: dict[int, list[Membership]] = {}
+    for m in memberships:
+        by_org.setdefault(m.organisation_id, []).append(m)
+    problems = []
+    for members in by_org.values():
+        org = members[0].organisation
+        before = [m.role for m in members]
+        after = [roles.get(m.pk, m.role) for m in members if m.pk not in removed] + list(added)
+        leaving = ", ".join(person_label(m.user) for m in members
+                            if m.pk in removed or roles.get(m.pk, m.role) != m.role)
+        if Role.ADMIN in before and Role.ADMIN not in after:
+            problems.append(
+                f"„{org.name}“ braucht mindestens eine Organisations-Administration – {leaving} ist die letzte. "
+                "Ernennen Sie zuerst eine andere Person zur Administration."
+            )
+        elif any(r in SIGNING_ROLES for r in before) and not any(r in SIGNING_ROLES for r in after):
+            problems.append(
+                f"„{org.name}“ braucht mindestens eine zeichnungsberechtigte Person – {leaving} ist die letzte. "
+                "Ernennen Sie zuerst eine andere Person, die Anträge einreichen darf."
+            )
+    return problems
+
+
+def user_delete_problems(*, users) -> list[str]:
+    """Why deleting these user accounts would leave an organisation without admin or signatory."""
+    ids = [u.pk for u in users]
+    memberships = list(Membership.objects.filter(user_id__in=ids).values_list("pk", "organisation_id"))
+    return membership_loss_problems(organisation_ids={org for _, org in memberships},
+                                    removed={pk for pk, _ in memberships})
+
+
+def user_delete(*, users, user) -> int:
+    """Delete user accounts (staff, in the admin): refused if an organisation would lose its last admin or last
+    signatory; every membership that goes is an audit entry of its organisation (names are copied, the entries
+    survive). Returns the number of accounts deleted."""
+    users = list(users)
+    with transaction.atomic():
+        memberships = list(Membership.objects.filter(user__in=users).select_related("organisation", "user"))
+        problems = membership_loss_problems(organisation_ids={m.organisation_id for m in memberships},
+                                            removed={m.pk for m in memberships}, lock=True)
+        if problems:
+            raise AccountError(" ".join(problems))
+        for m in memberships:
+            organisation_event_record(organisation=m.organisation, action=OrganisationAction.USER_DELETED,
+                                      user=user, subject=person_label(m.user), from_role=m.role)
+        for account in users:
+            log.info("user %s deleted by user %s", account.pk, getattr(user, "pk", None))
+            account.delete()
+    return len(users)
+
+
 def _other_admins(membership: Membership) -> bool:
     return (
         Membership.objects.filter(organisation_id=membership.organisation_id, role=Role.ADMIN)
@@ -315,6 +382,10 @@ def membership_role_change(*, membership: Membership, role: str, user) -> Member
             raise AccountError(
                 "Die Organisation braucht mindestens eine Administration. Ernennen Sie zuerst eine andere Person."
             )
+        problems = membership_loss_problems(organisation_ids=[membership.organisation_id],
+                                            roles={membership.pk: role}, lock=True)
+        if problems:
+            raise AccountError(" ".join(problems))
         if membership.role != role:
             organisation_event_record(organisation=membership.organisation, action=OrganisationAction.ROLE_CHANGED,
                                       user=user, subject=person_label(membership.user), from_role=membership.role,
@@ -335,6 +406,10 @@ def membership_remove(*, membership: Membership, user) -> None:
             raise AccountError(
                 "Die letzte Administration kann nicht entfernt werden. Ernennen Sie zuerst eine andere Person."
             )
+        problems = membership_loss_problems(organisation_ids=[membership.organisation_id], removed={membership.pk},
+                                            lock=True)
+        if problems:
+            raise AccountError(" ".join(problems))
         organisation_event_record(organisation=membership.organisation, action=OrganisationAction.REMOVED,
                                   user=user, subject=person_label(membership.user), from_role=membership.role)
         membership.delete()

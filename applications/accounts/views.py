@@ -23,6 +23,7 @@ from applications.accounts.forms import (
 )
 from applications.models import Invitation, Membership, OrganisationEvent, Role
 from applications.selectors import membership_for
+from wir_portal.clientip import client_ip
 
 
 def _admin_membership(request, org_id: int) -> Membership:
@@ -141,10 +142,13 @@ def members(request, org_id: int):
         Membership.objects.filter(organisation=organisation).select_related("user").order_by("user__last_name", "user__email")
     )
     admin_count = sum(1 for m in member_list if m.role == Role.ADMIN)
+    from applications.accounts.mfa.services import users_with_factor
+
+    with_factor = users_with_factor(m.user_id for m in member_list)  # two queries, however many members
     open_invitations = Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True).order_by("-created_at")
     history = list(OrganisationEvent.objects.filter(organisation=organisation)[:HISTORY_SHOWN])
     return render(request, "portal/accounts/members.html", {
-        "history": history, "history_shown": HISTORY_SHOWN,
+        "history": history, "history_shown": HISTORY_SHOWN, "with_factor": with_factor,
         "organisation": organisation, "membership": membership, "members": member_list, "admin_count": admin_count,
         "invitations": open_invitations, "invite_form": invite_form, "roles": Role.choices,
         "invitation_days": settings.WIR_INVITATION_DAYS,
@@ -247,4 +251,5 @@ class ThrottledPasswordResetView(PasswordResetView):
 
 
 def request_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The real client address (X-Forwarded-For only from a trusted proxy: wir_portal.clientip)."""
+    return client_ip(request)

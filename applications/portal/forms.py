@@ -7,58 +7,27 @@ applicant sees every message at its field and nothing typed is lost.
 """
 
 import datetime
-import re
 from decimal import Decimal
 
 from django import forms
 
 from applications.models import Application, CostCategory
 from applications.rules import line_fields
-from wir_portal.money import CENT, format_eur, money, parse_eur
+from wir_portal.forms import MoneyField
+from wir_portal.money import money
 
-_THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
-
-class EuroField(forms.Field):
-    """A money amount typed the German way ('1.234,56', '1234,56', '1.234', '1234.56'); Decimal, cents."""
-
-    widget = forms.TextInput
+class EuroField(MoneyField):
+    """The portal's money field (wir_portal.forms.MoneyField: one parser for every form), optional by default,
+    right-aligned."""
 
     def __init__(self, *, positive: bool = False, **kwargs):
         kwargs.setdefault("required", False)
-        self.positive = positive
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
-        if "," not in text and _THOUSANDS_ONLY.match(text):
-            text = text.replace(".", "")  # '1.234' is one thousand two hundred thirty-four, as in plan.js
-        try:
-            amount = parse_eur(text)
-        except ValueError:
-            raise forms.ValidationError("Bitte geben Sie einen Betrag in Euro ein, z. B. 1.234,56.", code="invalid")
-        if not amount.is_finite():
-            raise forms.ValidationError("Bitte geben Sie einen Betrag in Euro ein, z. B. 1.234,56.", code="invalid")
-        if amount != amount.quantize(CENT):
-            raise forms.ValidationError("Bitte geben Sie höchstens zwei Nachkommastellen (Cent) an.", code="decimals")
-        if amount < 0:
-            raise forms.ValidationError("Der Betrag darf nicht negativ sein.", code="negative")
-        if self.positive and amount == 0:
-            raise forms.ValidationError("Der Betrag muss größer als 0 sein.", code="zero")
-        if amount >= Decimal("10000000000"):
-            raise forms.ValidationError("Der Betrag ist zu groß.", code="too_large")
-        return money(amount)
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return format_eur(value, symbol=False)
-        return value
+        super().__init__(positive=positive, **kwargs)
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal", "autocomplete": "off", "class": "text-end"})
+        attrs["class"] = "text-end"
         return attrs
 
 

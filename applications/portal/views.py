@@ -432,6 +432,9 @@ def application_follow_up(request, pk: int):
     previous = selectors.application_for(request.user, pk)
     try:
         application = services.application_copy_as_follow_up(previous=previous, user=request.user)
+    except services.FollowUpExists as exc:
+        messages.info(request, str(exc))
+        return redirect(_edit_url(exc.application))
     except services.ApplicationError as exc:
         messages.error(request, str(exc))
         return redirect("portal:dashboard")

@@ -14,33 +14,17 @@ from django import forms
 from applications import services
 from applications.models import Application
 from applications.workflow import TRANSITIONS, Actor, actions_from, event_label
-from wir_portal.money import format_eur, money, parse_eur
+from wir_portal.forms import MoneyField as BaseMoneyField
+from wir_portal.money import format_eur
 
 
-class MoneyField(forms.CharField):
-    """An amount typed the German way ("50.000,00", "50000", "50.000 €") -> Decimal."""
+class MoneyField(BaseMoneyField):
+    """The portal's one money field (wir_portal.forms), positive, with the admin's text-input look."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("positive", True)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "class": "vTextField wir-money", "autocomplete": "off",
-                                  "maxlength": "20"})
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return format_eur(value, symbol=False)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            amount = money(parse_eur(value))
-        except ValueError:
-            raise forms.ValidationError("Bitte geben Sie einen Betrag an, z. B. 50.000,00.")
-        if amount <= 0:
-            raise forms.ValidationError("Der Betrag muss größer als 0 sein.")
-        return amount
+        self.widget.attrs.update({"class": "vTextField wir-money"})
 
 
 def _reason_field(label: str, *, required: bool, help_text: str = "") -> forms.CharField:

@@ -12,6 +12,7 @@ from applications.models import Application
 from applications.workflow import Status
 from funding.models import LedgerEntry
 from funding.services import budget_figures
+from tests.applications.accounts.mfa.browser import demo_device, second_factor
 from wir_portal.money import format_eur
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,6 +31,7 @@ def login(page, base, email):
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("form input[type=submit], form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    second_factor(page, demo_device(email))  # the demo staff's documented TOTP secret
 
 
 def test_staff_process_a_demo_application_end_to_end(page, live_server, require_browser, demo):

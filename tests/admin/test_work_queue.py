@@ -1,5 +1,5 @@
 """The work queue's fast paths (applications/admin.py) keep Django's behaviour: the same row markup as
-items_for_result, searches that page through every match in order, the capped count, and an untouched selection
+items_for_result, searches that page through every match in order, and an untouched selection
 for admin actions."""
 
 import datetime
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Application
-from applications.staff.admin import CappedCountPaginator, SearchPaginator
+from applications.staff.admin import SearchPaginator
 from applications.workflow import Status
 from tests.factories import OrganisationFactory
 
@@ -131,15 +131,6 @@ def test_search_by_file_number_prefix_organisation_and_title(client_for, make_ap
     assert found("im quartier") == ({b.pk}, 1)  # title
     assert found("Quartier") == ({b.pk}, 1)
     assert found("gibt es nicht") == (set(), 0)
-
-
-def test_search_count_is_capped_too(client_for, make_app, monkeypatch):
-    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 3)
-    for _ in range(5):
-        make_app(Status.SUBMITTED)
-    r = client_for("bewilligung").get(reverse(CHANGELIST), {"q": "Landkreis"})
-    assert r.context["cl"].result_count == 4
-    assert "mehr als 3 Anträge" in r.content.decode()
 
 
 def test_actions_get_the_whole_application(client_for, make_app):

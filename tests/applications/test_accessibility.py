@@ -81,6 +81,7 @@ def test_public_pages(page, live_server, require_browser, applicant_world, csp_e
         reverse("login"), reverse("password_reset"), reverse("portal:register"), reverse("portal:register-resend"),
         reverse("portal:invitation-accept", kwargs={"token": applicant_world["invitation_token"]}),
         reverse("pages:impressum"), reverse("pages:datenschutz"), reverse("pages:barrierefreiheit"),
+        reverse("pages:leichte-sprache"),
     ]
     for path in paths:
         check(page, base + path, csp_errors)
@@ -171,3 +172,69 @@ def test_applicant_pages_reflow_on_a_phone(page, live_server, require_browser, a
             .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-responsive'))
             .slice(0, 5).map(e => e.tagName + '.' + e.className)""", client)
         assert scroll <= client, (path, scroll, client, wide)
+
+
+COST_TABLE_CHECK = """() => {
+    const vw = document.documentElement.clientWidth;
+    const canvas = document.createElement('canvas').getContext('2d');
+    const problems = [];
+    const rows = Array.from(document.querySelectorAll('table.plan-table tr[data-plan-row]'));
+    for (const row of rows) {
+        const box = row.closest('.table-responsive') || document.body;
+        const outer = box.getBoundingClientRect();
+        for (const el of row.querySelectorAll('select, input:not([type=hidden])')) {
+            const r = el.getBoundingClientRect();
+            const name = el.name || el.id;
+            if (r.width === 0 || r.height === 0) { problems.push(name + ': not rendered'); continue; }
+            // inside the viewport and inside its scroll box, i.e. visible without scrolling sideways
+            if (r.left < 0 || r.right > vw + 0.5) problems.push(`${name}: outside the viewport ${r.left}-${r.right} (${vw})`);
+            if (r.left < outer.left - 0.5 || r.right > outer.right + 0.5)
+                problems.push(`${name}: clipped by its scroll box ${r.left}-${r.right} (${outer.left}-${outer.right})`);
+            if (el.type === 'checkbox') continue;
+            const style = getComputedStyle(el);
+            canvas.font = style.font;
+            const text = el.tagName === 'SELECT'
+                ? Array.from(el.options).reduce((w, o) => Math.max(w, canvas.measureText(o.text).width), 0)
+                : canvas.measureText(el.value || el.getAttribute('placeholder') || '').width;
+            const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            // selects: every option readable; amounts: the typed amount; descriptions at least 12 characters wide
+            const needed = el.name.endsWith('-description') ? canvas.measureText('Honorarkraft').width : text;
+            if (needed > room + 0.5) problems.push(`${name}: ${Math.round(needed)} px of text in ${Math.round(room)} px`);
+        }
+    }
+    const scrollers = Array.from(document.querySelectorAll('.table-responsive')).filter(
+        s => s.querySelector('table.plan-table') && s.scrollWidth > s.clientWidth + 1);
+    if (scrollers.length) problems.push('the cost table scrolls sideways');
+    return {rows: rows.length, problems};
+}"""
+
+
+def test_cost_table_is_readable_on_a_375px_phone(page, live_server, require_browser, applicant_world):
+    """On a 375 px phone every cost row's select, amount and remove box lies inside the viewport and its scroll
+    box (nothing clipped, no sideways scrolling), every option of the select and the amount fit their field."""
+    base = live_server.url
+    w = applicant_world
+    login(page, base, w["owner"].email)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(base + reverse("portal:application_edit", kwargs={"pk": w["draft"].pk}))
+    page.locator("select[name$='-category']").first.select_option(index=1)
+    page.locator("input[name$='-amount']").first.fill("1.234.567,89")
+    result = page.evaluate(COST_TABLE_CHECK)
+    assert result["rows"] >= 2, result
+    assert not result["problems"], result["problems"]
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+
+
+def test_cost_table_check_finds_clipping(page, live_server, require_browser, applicant_world):
+    """The check itself: a squeezed select and an amount pushed out of its box are reported."""
+    base = live_server.url
+    login(page, base, applicant_world["owner"].email)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(base + reverse("portal:application_edit", kwargs={"pk": applicant_world["draft"].pk}))
+    page.evaluate("""() => {
+        const s = document.querySelector("select[name$='-category']"); s.style.width = '40px';
+        const a = document.querySelector("input[name$='-amount']"); a.style.marginLeft = '600px';
+    }""")
+    problems = " ".join(page.evaluate(COST_TABLE_CHECK)["problems"])
+    assert "category" in problems and "amount" in problems, problems

@@ -125,3 +125,26 @@ def test_benchmark_page_is_not_routed_by_default_and_refused_in_production(tmp_p
     production = _run({"WIR_BENCHMARK": "true", "WIR_PRODUCTION": "true", "DJANGO_DEBUG": "false",
                        "ALLOWED_HOSTS": "wir.example.org", "DJANGO_SECRET_KEY": "x" * 20 + "abcdefghij" * 4}, tmp_path)
     assert production.returncode != 0 and "WIR_BENCHMARK" in production.stderr
+
+
+def test_site_url_follows_the_port_make_run_serves_on(tmp_path):
+    """PORT=8100 make run: the runserver binds 8100 and links in e-mails point there; SITE_URL set wins."""
+    probe = "import django; from django.conf import settings; django.setup(); print(settings.SITE_URL)"
+    env = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "PORT", "WIR_PRODUCTION", "DJANGO_DEBUG"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "wir_portal.settings", "WIR_VAR_DIR": str(tmp_path)})
+
+    def site_url(**extra):
+        result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env={**env, **extra}, capture_output=True,
+                                text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert site_url() == "http://127.0.0.1:8000"
+    assert site_url(PORT="8100") == "http://127.0.0.1:8100"
+    assert site_url(PORT="8100", SITE_URL="https://wir.example.org/") == "https://wir.example.org"
+
+    make = subprocess.run(["make", "-n", "run"], cwd=ROOT, env={**env, "PORT": "8100"}, capture_output=True,
+                          text=True)
+    assert make.returncode == 0, make.stderr
+    assert "runserver 127.0.0.1:8100" in make.stdout
+    assert "http://127.0.0.1:8100/accounts/login/" in make.stdout

@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from applications.accounts.mfa.testing import device_for_tests
 from reports.models import ReportJob
+from tests.applications.accounts.mfa.browser import second_factor
 from tests.applications.test_accessibility import axe_violations, describe
 from tests.factories import PASSWORD, staff
 
@@ -19,10 +21,12 @@ def csp_errors(page):
 
 
 def _login(page, base, user):
+    device = device_for_tests(user)
     page.goto(base + reverse("login"))
     page.get_by_label("E-Mail-Adresse").fill(user.email)
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
+    second_factor(page, device)
 
 
 def test_report_pages_accessible_and_pdf_flow(require_browser, live_server, page, csp_errors, figures):

@@ -5,7 +5,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
 from reports.models import ReportJob
@@ -54,7 +54,7 @@ def test_ledger_csv_sums_to_the_reports_committed(client, figures, report_user):
 def test_xlsx_has_typed_numbers_and_german_headers(client, figures, report_user):
     client.force_login(report_user)
     response = client.get("/berichte/export/antraege.xlsx?jahr=2027")
-    assert isinstance(response, FileResponse)
+    assert isinstance(response, StreamingHttpResponse)  # streamed while the rows are read
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
     rows = list(ws.iter_rows(values_only=True))

@@ -38,3 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo-Zugänge (Passwort für alle: {DEMO_PASSWORD}):")
             for email, role in DEMO_LOGINS:
                 self.stdout.write(f"  {email:28} {role}")
+            from applications.accounts.mfa.services import DEMO_TOTP_SECRET
+
+            self.stdout.write(f"Zweiter Faktor der Ministeriumskonten (Authenticator-App, nur Entwicklung): "
+                              f"{DEMO_TOTP_SECRET} – aktueller Code: manage.py mfa_demo_code")

@@ -13,7 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
+from applications.accounts.mfa.testing import device_for_tests
 from applications.models import Invitation, Membership, Organisation, Role
+from tests.applications.accounts.mfa.browser import second_factor
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -98,13 +100,15 @@ def test_register_verify_invite_accept(page, browser, live_server, require_brows
     assert page.get_by_text("„Brückenbauer e. V.“ ist noch nicht geprüft.").is_visible()
 
     # 3. Ministry staff verify the organisation in the admin (action "Organisation prüfen/verifizieren")
-    UserFactory(email="rp@land.example", username="rp@land.example", is_staff=True, is_superuser=True)
+    rp = UserFactory(email="rp@land.example", username="rp@land.example", is_staff=True, is_superuser=True)
+    rp_device = device_for_tests(rp)
     staff_context = browser.new_context(locale="de-DE")
     staff = staff_context.new_page()
     staff.goto(base + "/admin/login/?next=/admin/applications/organisation/")
     staff.locator("input[name=username]").fill("rp@land.example")
     staff.locator("input[name=password]").fill(PASSWORD)
     staff.locator("input[type=submit], button[type=submit]").first.click()
+    second_factor(staff, rp_device)
     staff.goto(base + "/admin/applications/organisation/?q=Brückenbauer")
     staff.locator(f"input.action-select[value='{org.pk}']").check()
     staff.locator("select[name=action]").select_option("verify")

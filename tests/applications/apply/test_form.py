@@ -57,7 +57,8 @@ def test_amount_formats_accepted(client, owner, entity, typed, expected):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("12,345", "höchstens zwei Nachkommastellen"),
+    ("12,3456", "höchstens zwei Nachkommastellen"),
+    ("12,345", "mehrdeutig"),
     ("-5,00", "nicht negativ"),
     ("0", "größer als 0"),
     ("zwölf", "Betrag in Euro"),

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -54,11 +55,24 @@ TARGETS: dict[str, dict] = {
     "budget_overview": {"rps": 100},
     "programme_report": {"rps": 100},
 }
+# Issue 18: every admin changelist and change page a staff role can reach (discovered from the admin registry) with
+# its default order, every sortable column, a filter, a narrow and a broad search, the first and the last page;
+# the application queue and its searches faster; applicant pages and reports.
+ADMIN_TARGET = {"rps": 50, "p99_ms": 400}
+QUEUE_TARGET = {"rps": 100, "p99_ms": 400}
+APPLICANT_TARGET = {"rps": 100}
+REPORT_TARGET = {"rps": 150}
+TARGETS.update({"admin_changelist": QUEUE_TARGET, "admin_changelist_filtered": QUEUE_TARGET,
+                "admin_search_file_number": QUEUE_TARGET, "admin_search_organisation": QUEUE_TARGET,
+                "admin_change": ADMIN_TARGET, "programme_report": REPORT_TARGET})
 APPROVALS_TARGET_S = 2.0
 # The issue's floor on this machine when quiet (bare view, 2 workers, 8 connections). Targets are also judged as a
 # ratio to it: target_rps / NOMINAL_FLOOR_RPS <= page_rps / bare_rps measured in the same run. That keeps the
 # verdict meaningful when other processes share the CPU and every absolute figure drops.
-NOMINAL_FLOOR_RPS = 3500.0
+# Issue 18 measured its pages against the *logged-in* floor this command uses (session, user, memberships), which
+# answers ~750 req/s on this machine when quiet (157 req/s were "21 %" there). Judging a share against the anonymous
+# 3,500 would pass pages at a fifth of their target; the verdict uses the logged-in floor.
+NOMINAL_FLOOR_RPS = 750.0
 
 
 # --- wrk output ---------------------------------------------------------------------------------------------------
@@ -117,6 +131,7 @@ class Page:
     non_2xx: int = 0
     errors: int = 0
     download_s: float | None = None
+    first_byte_s: float | None = None
     bytes: int | None = None
     rows: int | None = None
     peak_rss_mb: float | None = None
@@ -162,8 +177,14 @@ class Discovery:
         if username not in self.clients:
             from django.contrib.auth import get_user_model
 
+            from applications.accounts.mfa.services import is_staff_account
+            from applications.accounts.mfa.testing import verify_session
+
             c = Client()
-            c.force_login(get_user_model().objects.get(username=username))
+            user = get_user_model().objects.get(username=username)
+            c.force_login(user)
+            if is_staff_account(user):  # staff pages answer only after the second factor
+                verify_session(c, user)
             self.clients[username] = c
         return self.clients[username]
 
@@ -221,11 +242,184 @@ class Discovery:
         for fmt in ("csv", "xlsx"):
             pages.append(Page(f"export_{fmt}", f"{fmt.upper()} export (all applications)",
                               self._export_url(fmt, ADMIN_EMAIL), ADMIN_EMAIL, download=True))
+        pages += self.applicant_pages()
+        pages += self.admin_pages()
         for p in pages:
-            p.target = TARGETS.get(p.key, {})
+            p.target = p.target or TARGETS.get(p.key, {})
             if p.url is None and not p.note:
                 p.note = "not found in the URLconf (yet)"
         return pages
+
+    # -- discovered pages (issue 18): every admin list and change page, every applicant page --
+
+    def applicant_pages(self) -> list[Page]:
+        """Every GET page of the applicant portal the bench owner can open: URL patterns of the portal and account
+        rooms with no parameter or one id, filled with the owner's draft, funded application and organisation;
+        downloads and state-changing URLs left out. A page is kept when it answers 200 with HTML."""
+        from applications.models import Application, Membership
+        from applications.workflow import FUNDED, Status
+        from wir_portal.bench.scale import OWNER_EMAIL, OWNER_ORG_NAME
+
+        owned = Application.objects.filter(organisation__name=OWNER_ORG_NAME)
+        draft = owned.filter(status=Status.DRAFT).order_by("-id").values_list("pk", flat=True).first()
+        funded = owned.filter(status__in=FUNDED).order_by("-id").values_list("pk", flat=True).first()
+        org_id = (Membership.objects.filter(user__username=OWNER_EMAIL).order_by("pk")
+                  .values_list("organisation_id", flat=True).first())
+        skip = re.compile(r"pdf|download|delete|loeschen|submit|einreichen|withdraw|zurueck|follow|folge|switch|"
+                          r"wechseln|remove|entfernen|revoke|logout|abmelden|confirm|bestaetigen|token|reply|"
+                          r"nachricht|role|rolle|resend|register|registrieren|invitation-accept|password|passwort")
+        values = {"pk": [draft, funded], "org_id": [org_id], "code": []}
+        pages, seen = [], set()
+        for name, route, params in url_patterns():
+            if not name.startswith(("portal:", "accounts:")) or skip.search(name + " " + route):
+                continue
+            if len(params) > 1 or (params and params[0] not in values):
+                continue
+            candidates = [{}] if not params else [{params[0]: v} for v in values[params[0]] if v is not None]
+            for kwargs in candidates:
+                url = _try_reverse(name, **kwargs)
+                if not url or url in seen or not self._html_ok(url, OWNER_EMAIL):
+                    continue
+                seen.add(url)
+                label = name.split(":", 1)[1].replace("_", " ").replace("-", " ")
+                which = "draft" if kwargs.get("pk") == draft and draft != funded else ""
+                key = f"portal:{name.split(':', 1)[1]}" + (f":{which}" if which else "")
+                pages.append(Page(key, f"Applicant: {label} {which}".strip(), url, OWNER_EMAIL,
+                                  target=dict(APPLICANT_TARGET)))
+                break
+        return pages
+
+    def _html_ok(self, url: str, user: str) -> bool:
+        try:
+            response = self.client(user).get(url)
+        except Exception:  # noqa: BLE001 - a page under construction must not stop discovery
+            return False
+        return response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+
+    def admin_pages(self) -> list[Page]:
+        """Every admin changelist and change page a staff role can reach, found in the admin registry (not a list):
+        for each registered model the first bench role with the view permission (ministry groups before the
+        superuser); its default order, every sortable column, the first filter choice, a narrow and a broad search,
+        the last page, and the change page of a row from the middle of the list."""
+        from django.contrib import admin
+        from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+        from django.contrib.auth import get_user_model
+        from django.test import RequestFactory
+
+        from applications.models import Application
+        from wir_portal.bench.scale import ADMIN_EMAIL, APPROVER_EMAIL, BUDGET_EMAIL, REVIEWER_EMAIL
+
+        roles = (REVIEWER_EMAIL, APPROVER_EMAIL, BUDGET_EMAIL, ADMIN_EMAIL)
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=roles)}
+        pages: list[Page] = []
+        for model, model_admin in sorted(admin.site._registry.items(), key=lambda kv: kv[0]._meta.label_lower):
+            opts = model._meta
+            name = f"admin:{opts.app_label}_{opts.model_name}_changelist"
+            url = _try_reverse(name)
+            if url is None:
+                continue
+            role, cl = None, None
+            for username in roles:
+                if username not in users:
+                    continue
+                request = RequestFactory().get(url)
+                request.user = users[username]
+                if not model_admin.has_view_permission(request):
+                    continue
+                try:
+                    cl = model_admin.get_changelist_instance(request)
+                except Exception as exc:  # noqa: BLE001
+                    self.stdout.write(f"  {opts.label}: changelist unavailable: {exc}"[:200])
+                    cl = None
+                role = username
+                break
+            if role is None:
+                continue
+            target = dict(QUEUE_TARGET if model is Application else ADMIN_TARGET)
+            key = f"admin:{opts.app_label}.{opts.model_name}"
+            title = str(opts.verbose_name_plural)
+
+            def add(suffix: str, label: str, page_url: str | None, *, _key=key, _role=role, _target=target) -> None:
+                pages.append(Page(f"{_key}{suffix}", label, page_url, _role, target=dict(_target)))
+
+            add("", f"{title}: Liste", url)
+            if cl is None:
+                continue
+            for index, field_name in enumerate(cl.list_display):
+                if field_name == "action_checkbox" or not cl.get_ordering_field(field_name):
+                    continue
+                if cl.sortable_by is not None and field_name not in cl.sortable_by:
+                    continue
+                add(f":o-{index}", f"{title}: sortiert nach {field_name} (absteigend)", f"{url}?{ORDER_VAR}=-{index}")
+            filter_query = self._first_filter_choice(cl)
+            if filter_query:
+                add(":filter", f"{title}: Filter {filter_query}", f"{url}{filter_query}")
+            sample = self._sample(cl)
+            if model_admin.search_fields and sample is not None:
+                narrow, broad = self._search_terms(model_admin, cl, sample)
+                if narrow:
+                    add(":search-narrow", f"{title}: Suche {narrow!r}",
+                        f"{url}?{SEARCH_VAR}={urllib.parse.quote(narrow)}")
+                if broad:
+                    add(":search-broad", f"{title}: Suche {broad!r}", f"{url}?{SEARCH_VAR}={urllib.parse.quote(broad)}")
+            num_pages = getattr(getattr(cl, "paginator", None), "num_pages", 1)
+            if num_pages > 1:
+                add(":last", f"{title}: letzte Seite ({num_pages})", f"{url}?{PAGE_VAR}={num_pages}")
+            if sample is not None:
+                change = _try_reverse(f"admin:{opts.app_label}_{opts.model_name}_change", sample.pk)
+                if change:
+                    add(":change", f"{title}: Detailseite", change)
+        return pages
+
+    @staticmethod
+    def _first_filter_choice(cl) -> str | None:
+        for spec in cl.filter_specs:
+            try:
+                choices = list(spec.choices(cl))
+            except Exception:  # noqa: BLE001
+                continue
+            for choice in choices[1:]:  # the first is "Alle"
+                query = choice.get("query_string") or ""
+                if query and query != "?":
+                    return query
+        return None
+
+    @staticmethod
+    def _sample(cl):
+        """A row from the middle of the list in its default order (a typical row, not the newest)."""
+        try:
+            count = cl.result_count
+            return cl.queryset[max(0, count // 2):][:1].get() if count else None
+        except Exception:  # noqa: BLE001
+            return None
+
+    @staticmethod
+    def _search_terms(model_admin, cl, sample) -> tuple[str | None, str | None]:
+        """Narrow: the sample row's value of the first search field. Broad: the most frequent four letters in the
+        text search fields of 300 rows (matches many rows, like "erei" in organisation names)."""
+        from collections import Counter
+        from functools import reduce
+
+        def value_of(obj, path: str):
+            try:
+                return reduce(lambda o, part: getattr(o, part, None) if o is not None else None,
+                              path.lstrip("=^@").split("__"), obj)
+            except Exception:  # noqa: BLE001
+                return None
+
+        fields = [f.lstrip("=^@") for f in model_admin.search_fields]
+        narrow = next((str(v) for f in fields if (v := value_of(sample, f)) not in (None, "")), None)
+        grams: Counter = Counter()
+        try:
+            rows = list(cl.root_queryset[:300])
+        except Exception:  # noqa: BLE001
+            rows = []
+        for row in rows:
+            for f in fields:
+                text = str(value_of(row, f) or "").lower()
+                grams.update({text[i:i + 4] for i in range(len(text) - 3) if text[i:i + 4].isalpha()})
+        broad = grams.most_common(1)[0][0] if grams else None
+        return narrow, broad
 
     def _ok(self, url: str, user: str) -> bool:
         try:
@@ -356,7 +550,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_running(*, workers: int, log_path: Path, stdout):
+def gunicorn_running(*, workers: int, log_path: Path, stdout, threads: int = 1):
     """Start gunicorn (sync workers) on a free loopback port; always stop it, even on errors."""
     port = free_port()
     env = {**os.environ, "WIR_BENCHMARK": "true", "DJANGO_DEBUG": "false", "WIR_PRODUCTION": "false", "LOG_LEVEL": "WARNING",
@@ -367,7 +561,9 @@ def gunicorn_running(*, workers: int, log_path: Path, stdout):
     else:
         env.pop("DATABASE_URL", None)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    cmd = [gunicorn, "wir_portal.wsgi:application", "--workers", str(workers), "--worker-class", "sync",
+    worker_class = ["--worker-class", "sync"] if threads <= 1 else ["--worker-class", "gthread", "--threads",
+                                                                     str(threads)]
+    cmd = [gunicorn, "wir_portal.wsgi:application", "--workers", str(workers), *worker_class,
            "--bind", f"{LOOPBACK}:{port}", "--timeout", "300", "--log-level", "warning", "--chdir",
            str(settings.BASE_DIR)]
     log = open(log_path, "w")  # noqa: SIM115 - closed in finally
@@ -456,17 +652,115 @@ def run_wrk(url: str, *, cookie: str, duration: float, connections: int, threads
     return parse_wrk(out.stdout), out.stdout + out.stderr
 
 
-def download(url: str, *, cookie: str) -> tuple[int, int, float]:
+def download(url: str, *, cookie: str, timing: dict | None = None) -> tuple[int, int, float]:
+    """One full download; ``timing["first_byte_s"]`` gets the time until the first byte of the body."""
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     started = time.monotonic()
     size = 0
-    lines = 0
     with urllib.request.urlopen(request, timeout=600) as r:
         status = r.status
+        first = r.read(1)
+        if timing is not None:
+            timing["first_byte_s"] = round(time.monotonic() - started, 3)
+        size += len(first)
         while chunk := r.read(1 << 16):
             size += len(chunk)
-            lines += chunk.count(b"\n")
     return status, size, time.monotonic() - started
+
+
+# --- a burst of logins ---------------------------------------------------------------------------------------------
+
+LOGIN_BURST_TARGET = {"blocked_ms": 1000}
+
+
+def login_burst(base: str, *, username: str, password: str, probe_url: str, probe_cookie: str, master_pid: int,
+                logins: int = 20) -> dict:
+    """``logins`` people log in at the same moment (real Argon2 hashing in the workers) while another user keeps
+    requesting a light page: how long the burst takes, how long that other page waited at worst, and the workers'
+    peak memory (RSS) during the burst."""
+    import http.cookiejar
+    import statistics
+
+    login_url = base + reverse("login")
+    pids = worker_pids(master_pid)
+    base_rss = max(((_status_kb(pid, "VmRSS") or 0) for pid in pids), default=0) / 1024
+    reset = all(reset_peak_rss(pid) for pid in pids) if pids else False
+    openers = []
+    for _ in range(logins):  # each person opens the login page first (CSRF cookie and token)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+        html = opener.open(login_url, timeout=60).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        openers.append((opener, token.group(1) if token else ""))
+    barrier = threading.Barrier(logins + 1)
+    results: list[int] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    probe_ms: list[float] = []
+
+    def login(opener, token):
+        body = urllib.parse.urlencode({"username": username, "password": password,
+                                       "csrfmiddlewaretoken": token}).encode()
+        barrier.wait(timeout=60)
+        try:
+            with opener.open(urllib.request.Request(login_url, data=body), timeout=120) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except Exception:  # noqa: BLE001
+            status = 0
+        with lock:
+            results.append(status)
+
+    def probe():
+        request = urllib.request.Request(probe_url, headers={"Cookie": probe_cookie})
+        while not done.is_set():
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    r.read()
+            except Exception:  # noqa: BLE001
+                pass
+            probe_ms.append((time.monotonic() - started) * 1000)
+            time.sleep(0.02)
+
+    workers = [threading.Thread(target=login, args=pair) for pair in openers]
+    prober = threading.Thread(target=probe)
+    for w in workers:
+        w.start()
+    prober.start()
+    barrier.wait(timeout=60)
+    started = time.monotonic()
+    for w in workers:
+        w.join(timeout=300)
+    elapsed = time.monotonic() - started
+    done.set()
+    prober.join(timeout=70)
+    peak = max(((_status_kb(pid, "VmHWM") or 0) for pid in pids), default=0) / 1024
+    ok = sum(1 for s in results if s == 302)
+    worst = max(probe_ms) if probe_ms else None
+    return {
+        "logins": logins, "succeeded": ok, "statuses": sorted(set(results)), "seconds": round(elapsed, 2),
+        "probe_requests": len(probe_ms), "probe_max_ms": round(worst, 1) if worst is not None else None,
+        "probe_median_ms": round(statistics.median(probe_ms), 1) if probe_ms else None,
+        "idle_rss_mb": round(base_rss, 1), "peak_rss_mb": round(peak, 1) if reset else None,
+        "met": ok == logins and worst is not None and worst < LOGIN_BURST_TARGET["blocked_ms"],
+    }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a successful login answers 302: count it, do not follow
+
+
+def login_burst_text(result: dict, label: str) -> str:
+    if "error" in result:
+        return f"Login burst ({label}): error {result['error']}"
+    return (f"Login burst ({label}): {result['succeeded']}/{result['logins']} logins in {result['seconds']:.2f} s; "
+            f"another page meanwhile: median {result['probe_median_ms']} ms, worst {result['probe_max_ms']} ms "
+            f"({result['probe_requests']} requests; target < {LOGIN_BURST_TARGET['blocked_ms']} ms); worker RSS "
+            f"idle {result['idle_rss_mb']} MB, peak {result['peak_rss_mb']} MB "
+            f"{'met' if result['met'] else 'missed'}")
 
 
 # --- concurrent approvals -----------------------------------------------------------------------------------------
@@ -570,9 +864,19 @@ def _fmt(value, spec="") -> str:
     return "–" if value is None else format(value, spec)
 
 
+def verdict(p: Page) -> str:
+    """met / missed for a measured page with a target: absolute, or relative to the floor of the same run."""
+    if not p.target or p.rps is None:
+        return ""
+    if p.met:
+        return "met"
+    return "met (ratio)" if p.met_by_ratio else "missed"
+
+
 def table(pages: list[Page]) -> str:
-    head = (f"{'page':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'×bare':>7} {'SQL':>4} {'1 req ms':>8}  "
-            f"{'target':18} {'ratio':5} note")
+    width = max([28, *(len(p.key) for p in pages)])
+    head = (f"{'page':{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'×bare':>7} {'SQL':>4} {'1 req ms':>8}  "
+            f"{'target':18} {'ratio':5} {'verdict':11} note")
     lines = [head, "-" * len(head)]
     for p in pages:
         target = ", ".join(f"{k.replace('_ms', '')}{'≥' if k == 'rps' else '<'}{v}" for k, v in p.target.items())
@@ -580,17 +884,28 @@ def table(pages: list[Page]) -> str:
             target += " ✓" if p.met else " ✗"
         by_ratio = "" if p.met_by_ratio is None else ("✓" if p.met_by_ratio else "✗")
         if p.download:
-            note = (f"download {p.download_s:.1f} s, {p.bytes / 1e6:.1f} MB, peak RSS {_fmt(p.peak_rss_mb, '.0f')} MB "
+            note = (f"download {p.download_s:.1f} s, first byte {_fmt(p.first_byte_s, '.2f')} s, "
+                    f"{p.bytes / 1e6:.1f} MB, peak RSS {_fmt(p.peak_rss_mb, '.0f')} MB "
                     f"(idle {_fmt(p.base_rss_mb, '.0f')} MB)" if p.download_s is not None else p.note)
-            lines.append(f"{p.key:28} {'':>8} {'':>8} {'':>8} {'':>7} {_fmt(p.queries):>4} {'':>8}  "
-                         f"{'flat memory':18} {'':5} {note}")
+            lines.append(f"{p.key:{width}} {'':>8} {'':>8} {'':>8} {'':>7} {_fmt(p.queries):>4} {'':>8}  "
+                         f"{'flat memory':18} {'':5} {'':11} {note}")
             continue
         note = p.note
         if p.non_2xx or p.errors:
             note = f"{note} non-2xx {p.non_2xx}, errors {p.errors}".strip()
-        lines.append(f"{p.key:28} {_fmt(p.rps, '8.1f'):>8} {_fmt(p.p50_ms, '.1f'):>8} {_fmt(p.p99_ms, '.1f'):>8} "
+        lines.append(f"{p.key:{width}} {_fmt(p.rps, '8.1f'):>8} {_fmt(p.p50_ms, '.1f'):>8} {_fmt(p.p99_ms, '.1f'):>8} "
                      f"{_fmt(p.ratio, '.3f'):>7} {_fmt(p.queries):>4} {_fmt(p.app_ms, '.1f'):>8}  {target:18} "
-                     f"{by_ratio:5} {note}")
+                     f"{by_ratio:5} {verdict(p):11} {note}")
+    judged = [p for p in pages if p.target and p.rps is not None]
+    missed = [p for p in judged if verdict(p) == "missed"]
+    lines.append("")
+    lines.append(f"{len(judged)} pages with a target measured: {len(judged) - len(missed)} met "
+                 f"(absolutely or as a share of the floor), {len(missed)} missed; "
+                 f"{sum(1 for p in pages if p.url and p.rps is None and not p.download)} not measured.")
+    for p in missed:
+        want = p.target.get("rps")
+        lines.append(f"  missed {p.key}: {p.rps:.1f} req/s of {want} ({p.rps / want:.0%})"
+                     + (f", p99 {p.p99_ms:.0f} ms" if p.p99_ms is not None else "") + f"  {p.url}")
     return "\n".join(lines)
 
 
@@ -612,6 +927,9 @@ class Command(BaseCommand):
         parser.add_argument("--skip-approvals", action="store_true")
         parser.add_argument("--skip-notices", action="store_true")
         parser.add_argument("--skip-exports", action="store_true")
+        parser.add_argument("--skip-logins", action="store_true", help="skip the burst of 20 concurrent logins")
+        parser.add_argument("--login-threads", type=int, default=4,
+                            help="also run the login burst against gthread workers with this many threads (0: no)")
         parser.add_argument("--notices-args", default="", help="arguments passed to benchmark_notices")
 
     def handle(self, *args, **o):
@@ -650,6 +968,7 @@ class Command(BaseCommand):
                 continue
             try:
                 client = discovery.client(p.user)
+                connection.queries_log.clear()  # a full log (9,000 entries) would make every count 0
                 with CaptureQueriesContext(connection) as ctx:
                     response = client.get(p.url)
                     if getattr(response, "streaming", False):
@@ -707,6 +1026,8 @@ class Command(BaseCommand):
             self.stdout.write(f"load average after the pages: {report['loadavg_end'][0]:.2f} "
                               f"({os.cpu_count()} CPUs; other processes share them: compare ratios, not req/s)")
             out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        if not o["skip_logins"]:
+            report["login_bursts"] = self._login_bursts(o, discovery, log_path)
         if not o["skip_approvals"]:
             report["approvals"] = approvals_benchmark(stdout=self.stdout)
             a = report["approvals"]
@@ -724,12 +1045,36 @@ class Command(BaseCommand):
         out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         self.stdout.write(f"\nJSON: {out_path}")
 
+    def _login_bursts(self, o: dict, discovery: Discovery, log_path: Path) -> list[dict]:
+        """The burst against the page set-up (sync workers), and against threaded workers (gthread) if asked."""
+        from wir_portal.bench.scale import ADMIN_EMAIL, OWNER_EMAIL
+
+        password = "wir-demo-2026"
+        cookie = f"{settings.SESSION_COOKIE_NAME}={discovery.client(ADMIN_EMAIL).cookies[settings.SESSION_COOKIE_NAME].value}"
+        bursts = []
+        setups = [("sync", 1)] + ([("gthread", o["login_threads"])] if o["login_threads"] > 1 else [])
+        for label, threads in setups:
+            name = f"{o['workers']} {label} workers" + (f" × {threads} threads" if threads > 1 else "")
+            try:
+                with gunicorn_running(workers=o["workers"], log_path=log_path.with_suffix(f".{label}.log"),
+                                      stdout=self.stdout, threads=threads) as (proc, base):
+                    result = login_burst(base, username=OWNER_EMAIL, password=password, probe_url=base + BARE_URL,
+                                         probe_cookie=cookie, master_pid=proc.pid)
+            except Exception as exc:  # noqa: BLE001 - report, never stop the benchmark
+                result = {"error": f"{exc.__class__.__name__}: {exc}"[:200]}
+            result["setup"] = name
+            bursts.append(result)
+            self.stdout.write("\n" + login_burst_text(result, name))
+        return bursts
+
     def _download(self, p: Page, base: str, cookie: str, master_pid: int) -> None:
         pids = worker_pids(master_pid)
         p.base_rss_mb = round(max((_status_kb(pid, "VmRSS") or 0) for pid in pids) / 1024, 1) if pids else None
         reset = all(reset_peak_rss(pid) for pid in pids) if pids else False
         try:
-            status, size, seconds = download(base + p.url, cookie=cookie)
+            timing: dict = {}
+            status, size, seconds = download(base + p.url, cookie=cookie, timing=timing)
+            p.first_byte_s = timing.get("first_byte_s")
         except Exception as exc:  # noqa: BLE001
             p.note = f"download failed: {exc}"[:120]
             return
