@@ -840,3 +840,56 @@ class FactorEvent(models.Model):
 
 
 __all__ += ["FactorAction", "FactorEvent"]
+
+
+# --- The mail outbox (issue 11): every outgoing e-mail is a row first -------------------------------------------
+
+class MailStatus(models.TextChoices):
+    QUEUED = "queued", "In Warteschlange"
+    SENDING = "sending", "Wird versandt"
+    SENT = "sent", "Versandt"
+    FAILED = "failed", "Fehlgeschlagen"
+
+
+class OutboundMail(models.Model):
+    """One outgoing e-mail, written in the transaction of the change that causes it and sent by a worker
+    (applications/notices/outbox.py: claim under a row lock, send, retry with backoff). The text is rendered when the
+    row is written; a notice's PDF is attached at send time from the notice (checked against its SHA-256).
+    Mails with a one-time link (registration, invitation, password reset) are `sensitive`: staff never see their
+    text, and it is erased once the mail has been sent."""
+
+    kind = models.CharField("Art", max_length=60)
+    status = models.CharField("Status", max_length=20, choices=MailStatus.choices, default=MailStatus.QUEUED)
+    to = models.JSONField("An", default=list)
+    subject = models.CharField("Betreff", max_length=300)
+    body_text = models.TextField("Text", blank=True)
+    body_html = models.TextField("HTML", blank=True)
+    sensitive = models.BooleanField("Enthält einen einmaligen Link", default=False)
+    application = models.ForeignKey(Application, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name="Antrag")
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="mails",
+                               verbose_name="Bescheid")
+    delivery = models.PositiveIntegerField("Zustellung Nr.", default=1,
+                                           help_text="Bei Bescheiden: die wievielte Versendung dieses Bescheids")
+    attempts = models.PositiveIntegerField("Versuche", default=0)
+    last_error = models.TextField("Letzter Fehler", blank=True)
+    next_attempt_at = models.DateTimeField("Nächster Versuch", default=timezone.now)
+    claimed_at = models.DateTimeField("In Arbeit seit", null=True, blank=True)
+    created_at = models.DateTimeField("Erstellt am", default=timezone.now)
+    sent_at = models.DateTimeField("Versandt am", null=True, blank=True)
+    send_count = models.PositiveIntegerField("Anzahl Versendungen", default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "ausgehende E-Mail"
+        verbose_name_plural = "Ausgehende E-Mails"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due"),
+                   models.Index(fields=["-created_at", "-id"], name="outboundmail_newest")]  # the admin's order
+        constraints = [models.UniqueConstraint(fields=["notice", "delivery"], name="outboundmail_one_per_delivery",
+                                               condition=models.Q(notice__isnull=False))]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+__all__ += ["MailStatus", "OutboundMail"]

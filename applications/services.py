@@ -335,7 +335,7 @@ def application_request_changes(*, application: Application, user, message: str)
         msg = Message.objects.create(application=application, from_staff=True, author=user,
                                      author_name="Regierungspräsidium Darmstadt", subject="Nachforderung",
                                      body=message.strip())
-        transaction.on_commit(lambda: mail_changes_requested(message_id=msg.pk))
+        mail_changes_requested(message=msg)  # into the mail outbox, in this transaction
         return application
 
 
@@ -508,11 +508,11 @@ def application_staff_withdraw(*, application: Application, user, reason: str) -
                                       reason=reason)
 
 
-def mail_changes_requested(*, message_id: int) -> None:
-    msg = Message.objects.select_related("application__organisation").get(pk=message_id)
-    app = msg.application
+def mail_changes_requested(*, message: Message) -> None:
+    app = message.application
+    msg = message
     mail.send_templated(
-        to=list({app.organisation.email, app.contact_email} - {""}),
+        application=app, to=[app.organisation.email, app.contact_email],
         subject=f"Nachforderung zu Ihrem Antrag {app.file_number}",
         template="changes_requested",
         context={"application": app, "message": msg},

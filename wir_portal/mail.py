@@ -1,15 +1,17 @@
-"""Templated e-mail: one plain-text body (and an optional HTML part) rendered from templates/mail/.
+"""Templated e-mail: one plain-text body (and an optional HTML part) rendered from templates/mail/, written to the
+mail outbox (applications/notices/outbox.py) in the caller's transaction and sent by a worker after the commit —
+with retries and backoff, visible to staff. A mail server that is down costs a retry, never an error page or the
+mail. `sensitive` marks mails with a one-time link (their text is not shown in the admin and erased once sent).
 
 Plain-text bodies are rendered with autoescaping off (a .txt mail is not HTML: `"` stays `"`, not `&quot;`),
 whatever the template says; HTML parts keep Django's autoescaping. A mail that cannot be built (a header with a
-line break, a subject with a link) raises MailBuildError before anything is sent — callers report it as a
-failure, never as "versandt".
+line break) raises MailBuildError before anything is queued — callers report it as a failure, never as
+"versandt".
 """
 
 import re
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 
@@ -44,27 +46,32 @@ def subject_text(value, *, limit: int = FREE_TEXT_IN_SUBJECT_MAX) -> str:
     return text
 
 
-def build_templated(*, to: list[str], subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+def _checked(*, to: list[str], subject: str) -> list[str]:
     if _CONTROL.search(subject) or len(subject) > SUBJECT_MAX:
         raise MailBuildError(f"Betreff ungültig: {subject[:80]!r}")
     recipients = [t for t in to if t]
     if any(_CONTROL.search(t) for t in recipients):
         raise MailBuildError("Empfängeradresse ungültig")
+    return recipients
+
+
+def render_templated(*, template: str, context: dict) -> tuple[str, str]:
+    """The plain-text body (no autoescaping) and the optional HTML part of a mail template."""
     context = {"site_url": settings.SITE_URL, **context}
     text = render_text(f"mail/{template}.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     try:
         html = render_to_string(f"mail/{template}.html", context)
     except Exception:  # noqa: BLE001 - an HTML part is optional
-        html = None
-    if html:
-        message.attach_alternative(html, "text/html")
-    try:
-        message.message()  # builds the headers now: a BadHeaderError is a build error, not a lost mail
-    except ValueError as exc:
-        raise MailBuildError(str(exc)) from exc
-    return message
+        html = ""
+    return text, html
 
 
-def send_templated(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    build_templated(to=to, subject=subject, template=template, context=context).send()
+def send_templated(*, to: list[str], subject: str, template: str, context: dict, sensitive: bool = False,
+                   application=None) -> None:
+    """Check, render and queue a mail in the caller's transaction (sent after the commit)."""
+    from applications.notices.outbox import mail_queue  # the outbox row lives with the applications app
+
+    recipients = _checked(to=to, subject=subject)
+    text, html = render_templated(template=template, context=context)
+    mail_queue(kind=template, to=recipients, subject=subject, text=text, html=html, sensitive=sensitive,
+               application=application)

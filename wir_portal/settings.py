@@ -354,7 +354,6 @@ WIR_PAYER_NAME = os.environ.get("WIR_PAYER_NAME", "Land Hessen - Regierungspraes
 WIR_PAYER_IBAN = os.environ.get("WIR_PAYER_IBAN", "" if PRODUCTION else "DE02500105170137075030")
 WIR_PAYER_BIC = os.environ.get("WIR_PAYER_BIC", "")
 CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "payments-tranches-fall-due": {"task": "applications.payments.tasks.payments_tranches_fall_due",
                                    "schedule": 60 * 60 * 6},
     "payments-spend-reminders": {"task": "applications.payments.tasks.payments_spend_reminders",
@@ -433,4 +432,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO; fontTools every subset operation.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+}
+
+# The mail outbox (applications/notices/outbox.py): every minute, send the mails that are due again after a mail
+# server outage, a lost task or a worker that died (`manage.py outbox_send` does the same by hand).
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "mail-outbox-flush": {"task": "applications.notices.tasks.mail_outbox_flush", "schedule": 60.0},
 }

@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
 from django.urls import reverse_lazy
 
 from applications.accounts.services import SELF_REGISTRATION_KINDS, PersonData
@@ -185,3 +186,19 @@ class InvitationForm(SingleLineFormMixin, forms.Form):
 
 class RoleForm(SingleLineFormMixin, forms.Form):
     role = forms.ChoiceField(label="Rolle", choices=Role.choices)
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's password reset, with the mail written to the mail outbox (sent by a worker, retried) instead of
+    sent in the request: a mail server that is down gives no error page and loses no mail."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        from django.template.loader import render_to_string
+
+        from applications.notices.outbox import mail_queue
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        text = render_to_string(email_template_name, context)
+        html = render_to_string(html_email_template_name, context) if html_email_template_name else ""
+        mail_queue(kind="password_reset", to=[to_email], subject=subject, text=text, html=html, sensitive=True)

@@ -20,7 +20,7 @@ from applications.models import Invitation, Membership, Organisation, Organisati
 from applications.selectors import membership_for
 from funding.models import District, OrganisationKind
 from wir_portal import ratelimit
-from wir_portal.mail import MailBuildError, build_templated, send_templated, subject_text
+from wir_portal.mail import MailBuildError, send_templated, subject_text
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +59,6 @@ def registration_confirm_days() -> int:
 
 def _absolute(path: str) -> str:
     return settings.SITE_URL + path
-
-
-def _send_safely(**kwargs) -> None:
-    """Send a mail after commit; a mail server failure is logged and must not turn a saved registration or
-    invitation into an error page (the user can request the link again)."""
-    try:
-        send_templated(**kwargs)
-    except Exception:  # noqa: BLE001 - any transport error
-        log.exception("sending mail %s to %s failed", kwargs.get("template"), kwargs.get("to"))
-
-
-def _deliver_safely(message) -> None:
-    try:
-        message.send()
-    except Exception:  # noqa: BLE001 - any transport error
-        log.exception("sending mail %r to %s failed", message.subject, message.to)
 
 
 def email_in_use(email: str) -> bool:
@@ -148,15 +132,15 @@ def registration_create(*, person: PersonData, organisation: dict) -> Organisati
         Membership.objects.create(user=user, organisation=org, role=Role.ADMIN)
         organisation_event_record(organisation=org, action=OrganisationAction.REGISTERED, user=user,
                                   subject=person_label(user), to_role=Role.ADMIN)
-        transaction.on_commit(lambda: registration_mail_send(user=user, organisation=org, safely=True))
+        registration_mail_send(user=user, organisation=org)  # into the outbox, in this transaction
     log.info("registration: user %s registered organisation %s", user.pk, org.pk)
     return org
 
 
-def registration_mail_send(*, user, organisation: Organisation | None = None, safely: bool = False) -> None:
+def registration_mail_send(*, user, organisation: Organisation | None = None) -> None:
     token = registration_token_make(user=user)
-    (_send_safely if safely else send_templated)(
-        to=[user.email],
+    send_templated(
+        sensitive=True, to=[user.email],
         subject="WIR-Portal: Bitte bestätigen Sie Ihre E-Mail-Adresse",
         template="registration_confirm",
         context={"user": user, "organisation": organisation, "days": registration_confirm_days(),
@@ -194,9 +178,9 @@ def registration_exists_mail_send(*, user) -> None:
     """Tell the owner of an address that someone tried to register it (an unconfirmed account: a new link)."""
     if not user.is_active and user.last_login is None:
         organisation = Organisation.objects.filter(memberships__user=user).first()
-        registration_mail_send(user=user, organisation=organisation, safely=True)
+        registration_mail_send(user=user, organisation=organisation)
         return
-    _send_safely(
+    send_templated(
         to=[user.email], subject="WIR-Portal: Registrierung mit Ihrer E-Mail-Adresse",
         template="registration_exists",
         context={"user": user, "login": _absolute(reverse("login")),
@@ -213,7 +197,7 @@ def registration_resend(*, email: str, ip: str = "") -> bool:
     if user is None:
         return False
     organisation = Organisation.objects.filter(memberships__user=user).first()
-    registration_mail_send(user=user, organisation=organisation, safely=True)
+    registration_mail_send(user=user, organisation=organisation)
     return True
 
 
@@ -254,11 +238,11 @@ def organisation_verify(*, organisation: Organisation, user) -> Organisation:
         org.verified_by = user
         org.save(update_fields=["verified_at", "verified_by"])
         organisation_event_record(organisation=org, action=OrganisationAction.VERIFIED, user=user)
-        transaction.on_commit(lambda: _send_safely(
+        send_templated(
             to=[org.email], subject="WIR-Portal: Ihre Organisation ist freigeschaltet",
             template="organisation_verified",
             context={"organisation": org, "link": _absolute(reverse("portal:dashboard"))},
-        ))
+        )
     organisation.verified_at, organisation.verified_by = org.verified_at, org.verified_by
     log.info("organisation %s verified by user %s", org.pk, user.pk)
     return org
@@ -303,10 +287,12 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
         organisation_event_record(organisation=organisation, action=OrganisationAction.INVITED, user=user,
                                   subject=email, to_role=role)
         link = _absolute(reverse("portal:invitation-accept", kwargs={"token": token}))
-        # Built before the commit: a mail that cannot be built is an error here (nothing saved), never "versandt".
+        # The mail is checked and queued in this transaction: a mail that cannot be built is an error here
+        # (nothing saved), never "versandt"; a mail server that is down only delays it (outbox).
         try:
-            message = build_templated(
-                to=[email], subject=f"WIR-Portal: Einladung in die Organisation {subject_text(organisation.name)}",
+            send_templated(
+                sensitive=True, to=[email],
+                subject=f"WIR-Portal: Einladung in die Organisation {subject_text(organisation.name)}",
                 template="invitation",
                 context={"invitation": invitation, "organisation": organisation, "link": link,
                          "inviter": user.get_full_name() or user.email, "role": invitation.get_role_display()},
@@ -315,7 +301,6 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, user
             log.warning("invitation mail for organisation %s cannot be built: %s", organisation.pk, exc)
             raise AccountError("Die Einladungs-E-Mail konnte nicht erstellt werden; die Einladung wurde nicht "
                                "versandt. Bitte prüfen Sie die Adresse.") from exc
-        transaction.on_commit(lambda: _deliver_safely(message))
     log.info("invitation %s to organisation %s created by user %s", invitation.pk, organisation.pk, user.pk)
     return invitation, token
 

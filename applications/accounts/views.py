@@ -16,6 +16,7 @@ from applications.accounts import services as accounts
 from applications.accounts.forms import (
     InvitationAcceptForm,
     InvitationForm,
+    OutboxPasswordResetForm,
     RegistrationForm,
     ResendConfirmationForm,
     RoleForm,
@@ -240,7 +241,10 @@ def organisation_switch(request):
 # --- Password reset with a rate limit -----------------------------------------------------------------------------
 
 class ThrottledPasswordResetView(PasswordResetView):
-    """Django's password reset, refusing silently (same answer as success) beyond the rate limit."""
+    """Django's password reset, refusing silently (same answer as success) beyond the rate limit; the mail goes
+    through the mail outbox."""
+
+    form_class = OutboxPasswordResetForm
 
     def form_valid(self, form):
         if not accounts.password_reset_allowed(email=form.cleaned_data["email"], ip=request_ip(self.request)):

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.html import format_html
 
-from applications.models import LegalText, Notice, NoticeStatus
+from applications.audit import ApplicationError
+from applications.models import LegalText, MailStatus, Notice, NoticeStatus, OutboundMail
 from applications.notices.legal import legal_text_save
-from applications.notices.outbox import notice_resend, notice_retry
+from applications.notices.outbox import mail_message_id, mail_resend, mail_retry, notice_resend, notice_retry
 from funding.admin_paging import HonestPaginator, LeanChangeList, year_filter
 from wir_portal.urlutils import pk_url_maker
 
@@ -178,3 +179,84 @@ class NoticeAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} Bescheid(e) werden erneut versendet (im Verlauf protokolliert)."
                           + (f" {skipped} noch nicht versandte übersprungen." if skipped else ""),
                           messages.SUCCESS if done else messages.WARNING)
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):
+    """The mail outbox: every e-mail the portal sends, its state and last error; failed ones are retried and sent
+    ones sent again from here. The text of a mail with a one-time link (registration, invitation, password reset)
+    is never shown: whoever could read it could use the link."""
+
+    list_display = ("created_at", "kind", "recipients", "subject", "status", "attempts", "send_count", "sent_at",
+                    "error_short")
+    # As the notices' list: no date_hierarchy (a DISTINCT over every row), exact counts once, sorted where an
+    # index serves the order, the rows' columns only (not the bodies).
+    list_filter = ("status", "kind", year_filter("created_at", "Erstellt im Jahr"))
+    list_only = ("id", "created_at", "kind", "to", "subject", "status", "attempts", "send_count", "sent_at",
+                 "last_error")
+    search_fields = ("=subject", "=application__file_number")
+    sortable_by = ("created_at",)
+    show_full_result_count = False
+    paginator = HonestPaginator
+    list_per_page = 50
+    actions = ("retry_failed", "resend_sent")
+    readonly_fields = ("kind", "status", "recipients", "subject", "text", "sensitive", "application", "notice",
+                       "delivery", "message_id", "attempts", "last_error", "next_attempt_at", "claimed_at",
+                       "created_at", "sent_at", "send_count")
+    fields = readonly_fields
+    raw_id_fields = ("application", "notice")
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
+
+    @admin.display(description="An")
+    def recipients(self, obj):
+        return ", ".join(obj.to)
+
+    @admin.display(description="Fehler")
+    def error_short(self, obj):
+        return obj.last_error[:80]
+
+    @admin.display(description="Message-ID der nächsten Zustellung")
+    def message_id(self, obj):
+        return mail_message_id(obj)
+
+    @admin.display(description="Text")
+    def text(self, obj):
+        if obj.sensitive:
+            return "(enthält einen einmaligen Link – nicht angezeigt; nach dem Versand gelöscht)"
+        return obj.body_text
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited by hand; "change" is the permission for the retry/resend actions.
+        return request.user.has_perm("applications.change_outboundmail") and obj is None
+
+    def _each(self, request, queryset, status, service, done_text, skipped_text):
+        done, refused = 0, []
+        for mail in queryset.filter(status=status):
+            try:
+                service(mail=mail, user=request.user)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"{mail.subject}: {exc}")
+        skipped = queryset.exclude(status=status).count()
+        self.message_user(request, f"{done} {done_text}" + (f" {skipped} {skipped_text}" if skipped else ""),
+                          messages.SUCCESS if done else messages.WARNING)
+        for text in refused:
+            self.message_user(request, text, messages.ERROR)
+
+    @admin.action(description="Erneut versuchen (fehlgeschlagene)", permissions=["change"])
+    def retry_failed(self, request, queryset):
+        self._each(request, queryset, MailStatus.FAILED, mail_retry, "E-Mail(s) werden erneut versendet.",
+                   "nicht fehlgeschlagene übersprungen.")
+
+    @admin.action(description="Erneut versenden (bereits versandte)", permissions=["change"])
+    def resend_sent(self, request, queryset):
+        self._each(request, queryset, MailStatus.SENT, mail_resend, "E-Mail(s) werden erneut versendet.",
+                   "noch nicht versandte übersprungen.")

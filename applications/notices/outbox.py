@@ -1,4 +1,9 @@
-"""Render and send a notice exactly once.
+"""The outbox: render and send a notice exactly once, and send every other e-mail of the portal exactly once.
+
+Notices: queued → rendering → rendered → sending (its mail is in the mail outbox) → sent (or failed).
+Mails (OutboundMail, below): queued → sending → sent (or failed), written in the transaction of the change that
+causes them. A notice's mail is one OutboundMail per delivery; the notice is "sent" when its mail was accepted by
+the mail server.
 
 The Notice row is an outbox with the states queued → rendering → rendered → sending → sent (or failed). Each step
 claims the row under a row lock (select_for_update) in a short transaction, commits the "in progress" state with a
@@ -26,7 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from applications import decision_rules
-from applications.models import Application, Notice, NoticeKind, NoticeStatus
+from applications.models import Application, MailStatus, Notice, NoticeKind, NoticeStatus, OutboundMail
 from applications.notices import legal
 from applications.notices.documents import (
     SUBJECTS,
@@ -271,64 +276,85 @@ def notice_render(*, notice_id: int) -> str:
 
 
 def notice_message_id(notice: Notice) -> str:
-    """The Message-ID of this delivery of the notice: the same for every attempt of one delivery (a worker that died
-    after the SMTP server had accepted the mail but before the notice was marked sent sends it again when its claim
-    has expired — receiving mail systems that drop duplicate Message-IDs then keep one), new for a resend by staff."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "wir-portal.invalid"
-    return f"<wir-bescheid-{notice.pk}-{notice.send_count + 1}@{domain}>"
+    """The Message-ID of the notice's next delivery: the same for every attempt of one delivery (a worker that died
+    after the SMTP server had accepted the mail but before it was marked sent sends it again when its claim has
+    expired — receiving mail systems that drop duplicate Message-IDs then keep one), new for a resend by staff."""
+    return f"<wir-bescheid-{notice.pk}-{notice.send_count + 1}@{_mail_domain()}>"
 
 
-def notice_email(notice: Notice, pdf: bytes) -> EmailMultiAlternatives:
+def notice_send(*, notice_id: int, in_process: bool = False) -> str:
+    """Hand the rendered PDF to the mail outbox once per delivery and queue the mail's send task (this runs in the
+    notice task, after the commit). A duplicate or retried task finds the notice "sending" and only queues its mail
+    again — the mail row's lock decides who sends. Retries of the mail belong to the mail outbox. Returns the
+    notice's resulting status."""
+    with transaction.atomic():
+        notice = _locked(notice_id)
+        if notice.status == NoticeStatus.RENDERED:
+            mail = notice_mail_queue(notice)
+            notice.status, notice.claimed_at = NoticeStatus.SENDING, None
+            notice.attempts += 1
+            notice.save(update_fields=["status", "claimed_at", "attempts"])
+        elif notice.status == NoticeStatus.SENDING:
+            mail = OutboundMail.objects.filter(notice=notice, delivery=notice.send_count + 1).first()
+            if mail is None:  # sending left over from before the mail outbox: hand over now
+                mail = notice_mail_queue(notice)
+        else:
+            return notice.status
+    if in_process:  # notice_run: the whole pipeline in this process (benchmarks, management commands)
+        try:
+            mail_send(mail_id=mail.pk)
+        except Exception:  # noqa: BLE001 - recorded on the mail row (backoff); the sweep retries
+            log.warning("notice %s: mail %s not sent yet", notice_id, mail.pk)
+    else:
+        from applications.notices.tasks import mail_send as task  # the task calls back into this module
+
+        task.delay(mail.pk)  # committed already (the notice task runs outside a transaction); eager: sent here
+    return Notice.objects.values_list("status", flat=True).get(pk=notice_id)
+
+
+def notice_mail_queue(notice: Notice) -> OutboundMail:
+    """The OutboundMail of the notice's next delivery (created, or the failed one queued again — the same delivery
+    keeps its Message-ID). Call under the notice's row lock."""
+    delivery = notice.send_count + 1
+    mail = OutboundMail.objects.select_for_update().filter(notice=notice, delivery=delivery).first()
+    if mail is not None:
+        if mail.status == MailStatus.FAILED:  # staff retry the notice: its mail gets a full set of attempts again
+            mail.status, mail.claimed_at, mail.next_attempt_at = MailStatus.QUEUED, None, timezone.now()
+            mail.attempts = 0
+            mail.save(update_fields=["status", "claimed_at", "next_attempt_at", "attempts"])
+        return mail
     context = notice.context
     file_number = context.get("file_number") or notice.application.file_number or ""
     kind_label = SUBJECTS[notice.kind]
     mail_context = {"notice": notice, "c": context, "kind_label": kind_label, "file_number": file_number,
                     "site_url": settings.SITE_URL, "date": _date(context.get("date"))}
-    message = EmailMultiAlternatives(
+    return mail_queue(
+        kind=f"notice_{notice.kind}", to=list(context.get("recipients") or [notice.application.organisation.email]),
         subject=f"{kind_label} zu Ihrem Antrag {file_number} – Landesprogramm WIR",
-        body=render_to_string("mail/notice.txt", mail_context),
-        to=list(context.get("recipients") or [notice.application.organisation.email]),
-        headers={"Message-ID": notice_message_id(notice)},
+        text=render_to_string("mail/notice.txt", mail_context), html=render_to_string("mail/notice.html", mail_context),
+        application=notice.application, notice=notice, delivery=delivery, enqueue=False,
     )
-    message.attach_alternative(render_to_string("mail/notice.html", mail_context), "text/html")
-    message.attach(f"{kind_label}_{file_number}.pdf".replace(" ", "_"), pdf, "application/pdf")
-    return message
 
 
-def notice_send(*, notice_id: int) -> str:
-    """Send the rendered PDF once (or again, after notice_resend). Returns the resulting status."""
-    notice, status = _claim(notice_id, ready={NoticeStatus.RENDERED}, working=NoticeStatus.SENDING)
-    if notice is None:
-        return status
-    claimed_at = notice.claimed_at
-    try:
-        notice = Notice.objects.select_related("application__organisation").get(pk=notice_id)
-        with notice.pdf.open("rb") as fh:
-            pdf = fh.read()
-        if hashlib.sha256(pdf).hexdigest() != notice.sha256:
-            raise NoticeError("Die gespeicherte PDF-Datei stimmt nicht mit ihrer Prüfsumme überein.")
-        notice_email(notice, pdf).send()
-    except NoticeError as exc:
-        notice_fail(notice_id=notice_id, error=str(exc))
-        raise
-    except Exception as exc:
-        _release(notice_id, claimed_at, back_to=NoticeStatus.RENDERED, error=exc)
-        raise
+def _notice_attachment(notice: Notice, pdf: bytes) -> tuple[str, bytes, str]:
+    file_number = notice.context.get("file_number") or notice.application.file_number or ""
+    return f"{SUBJECTS[notice.kind]}_{file_number}.pdf".replace(" ", "_"), pdf, "application/pdf"
+
+
+def _notice_delivered(mail: OutboundMail, now) -> None:
+    """The notice's mail was accepted by the mail server: the notice is sent (in the mail's finishing transaction)."""
     from applications.audit import event_record
 
-    with transaction.atomic():
-        current = _locked(notice_id)
-        if not _still_ours(current, claimed_at):
-            log.warning("notice %s: sent, but the claim was taken over meanwhile", notice_id)
-        current.status, current.claimed_at = NoticeStatus.SENT, None
-        current.sent_at = timezone.now()
-        current.first_sent_at = current.first_sent_at or current.sent_at  # the Bekanntgabe counts from the first
-        current.send_count += 1
-        current.last_error = ""
-        current.save(update_fields=["status", "claimed_at", "sent_at", "first_sent_at", "send_count", "last_error"])
-        event_record(application=notice.application, user=None, action="notice_sent",
-                     reason=f"{SUBJECTS[notice.kind]} {notice.number} per E-Mail versandt")
-    return NoticeStatus.SENT
+    notice = _locked(mail.notice_id)
+    if notice.status == NoticeStatus.SENT and notice.send_count >= mail.delivery:
+        return
+    notice.status, notice.claimed_at, notice.sent_at = NoticeStatus.SENT, None, now
+    notice.first_sent_at = notice.first_sent_at or now  # the Bekanntgabe counts from the first delivery
+    notice.send_count = max(notice.send_count, mail.delivery)
+    notice.last_error = ""
+    notice.save(update_fields=["status", "claimed_at", "sent_at", "first_sent_at", "send_count", "last_error"])
+    event_record(application=notice.application, user=None, action="notice_sent",
+                 reason=f"{SUBJECTS[notice.kind]} {notice.number} per E-Mail versandt")
 
 
 def _release(notice_id: int, claimed_at, *, back_to: str, error: Exception) -> None:
@@ -350,14 +376,16 @@ def notice_fail(*, notice_id: int, error: str) -> None:
         current.status, current.claimed_at = NoticeStatus.FAILED, None
         current.last_error = error[:2000]
         current.save(update_fields=["status", "claimed_at", "last_error"])
+        OutboundMail.objects.filter(notice=current, delivery=current.send_count + 1,
+                                    status=MailStatus.QUEUED).update(status=MailStatus.FAILED, last_error=error[:2000])
     log.error("notice %s failed: %s", notice_id, error)
 
 
 def notice_run(*, notice_id: int, task=None) -> str:  # noqa: ARG001 - kept for callers of the old signature
     """The whole pipeline in this process (no retries): render if needed, then send."""
     status = notice_render(notice_id=notice_id)
-    if status == NoticeStatus.RENDERED:
-        status = notice_send(notice_id=notice_id)
+    if status in (NoticeStatus.RENDERED, NoticeStatus.SENDING):
+        status = notice_send(notice_id=notice_id, in_process=True)
     return status
 
 
@@ -448,3 +476,206 @@ def notice_enqueue(*, notice_id: int) -> None:
     from applications.notices.tasks import notice_render  # the task calls back into this module
 
     transaction.on_commit(lambda: notice_render.delay(notice_id))
+
+
+# --- Outgoing mail: one outbox for every e-mail the portal sends -------------------------------------------------
+
+def _mail_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "wir-portal.invalid"
+
+
+def mail_max_attempts() -> int:
+    return int(settings.WIR_NOTICE_MAX_RETRIES) + 1
+
+
+def mail_backoff(attempts: int) -> datetime.timedelta:
+    """Exponential backoff after the n-th failed attempt: base, 2·base, 4·base … (WIR_NOTICE_RETRY_BASE_SECONDS)."""
+    return datetime.timedelta(seconds=max(1, round(settings.WIR_NOTICE_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))))
+
+
+def mail_queue(*, kind: str, to: list[str], subject: str, text: str, html: str = "", sensitive: bool = False,
+               application: Application | None = None, notice: Notice | None = None, delivery: int = 1,
+               enqueue: bool = True) -> OutboundMail:
+    """Write one outgoing mail in the caller's transaction; the send task is queued after the commit. A mail
+    server that is down then costs a retry, never an error page or the mail."""
+    recipients = list(dict.fromkeys(t.strip() for t in to if t and t.strip()))
+    mail = OutboundMail.objects.create(kind=kind, to=recipients, subject=subject.replace("\n", " ").strip()[:300],
+                                       body_text=text, body_html=html or "", sensitive=sensitive,
+                                       application=application, notice=notice, delivery=delivery)
+    if enqueue:
+        mail_enqueue(mail_id=mail.pk)
+    return mail
+
+
+def mail_enqueue(*, mail_id: int) -> None:
+    from applications.notices.tasks import mail_send as task  # the task calls back into this module
+
+    # robust: a broker that is down must not turn the committed change into an error page; the sweep
+    # (mail_outbox_flush, every minute) sends what was not queued.
+    transaction.on_commit(lambda: task.delay(mail_id), robust=True)
+
+
+def mail_message_id(mail: OutboundMail) -> str:
+    """One Message-ID per delivery: kept by every retry of that delivery, new when staff send the mail again."""
+    if mail.notice_id:
+        return f"<wir-bescheid-{mail.notice_id}-{mail.delivery}@{_mail_domain()}>"
+    return f"<wir-mail-{mail.pk}-{mail.send_count + 1}@{_mail_domain()}>"
+
+
+def _message(mail: OutboundMail, *, attachment: tuple[str, bytes, str] | None = None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(subject=mail.subject, body=mail.body_text, to=list(mail.to),
+                                     headers={"Message-ID": mail_message_id(mail)})
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    if attachment:
+        message.attach(*attachment)
+    return message
+
+
+def _mail_locked(mail_id: int, *, skip_locked: bool = False) -> OutboundMail | None:
+    qs = OutboundMail.objects.select_for_update(skip_locked=skip_locked).filter(pk=mail_id)
+    return qs.first()
+
+
+def _mail_claim(mail_id: int) -> tuple[OutboundMail | None, str]:
+    """Take the mail for sending. A row locked by another worker is skipped (it is being claimed right now)."""
+    now = timezone.now()
+    with transaction.atomic():
+        mail = _mail_locked(mail_id, skip_locked=True)
+        if mail is None:
+            if not OutboundMail.objects.filter(pk=mail_id).exists():
+                raise OutboundMail.DoesNotExist(mail_id)
+            return None, "busy"
+        stale = mail.status == MailStatus.SENDING and (mail.claimed_at is None or mail.claimed_at < now - lease())
+        if mail.status != MailStatus.QUEUED and not stale:
+            return None, mail.status
+        mail.status, mail.claimed_at = MailStatus.SENDING, now
+        mail.attempts += 1
+        mail.save(update_fields=["status", "claimed_at", "attempts"])
+    return mail, MailStatus.SENDING
+
+
+def mail_send(*, mail_id: int) -> str:
+    """Send one queued mail once. Returns the mail's resulting status; a transport error is recorded (backoff) and
+    raised for the task to retry."""
+    mail, status = _mail_claim(mail_id)
+    if mail is None:
+        return status
+    claimed_at = mail.claimed_at
+    try:
+        attachment = None
+        if mail.notice_id:
+            notice = Notice.objects.select_related("application").get(pk=mail.notice_id)
+            with notice.pdf.open("rb") as fh:
+                pdf = fh.read()
+            if hashlib.sha256(pdf).hexdigest() != notice.sha256:
+                raise NoticeError("Die gespeicherte PDF-Datei stimmt nicht mit ihrer Prüfsumme überein.")
+            attachment = _notice_attachment(notice, pdf)
+        _message(mail, attachment=attachment).send()
+    except NoticeError as exc:
+        _mail_release(mail_id, claimed_at, error=exc, final=True)
+        raise
+    except Exception as exc:
+        _mail_release(mail_id, claimed_at, error=exc)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        current = _mail_locked(mail_id)
+        if not (current.status == MailStatus.SENDING and current.claimed_at == claimed_at):
+            log.warning("mail %s: sent, but the claim was taken over meanwhile", mail_id)
+        current.status, current.claimed_at, current.sent_at = MailStatus.SENT, None, now
+        current.send_count += 1
+        current.last_error = ""
+        fields = ["status", "claimed_at", "sent_at", "send_count", "last_error"]
+        if current.sensitive:  # a one-time link is not kept once it has left
+            current.body_text = current.body_html = ""
+            fields += ["body_text", "body_html"]
+        current.save(update_fields=fields)
+        if current.notice_id:
+            _notice_delivered(current, now)
+    return MailStatus.SENT
+
+
+def _mail_release(mail_id: int, claimed_at, *, error: Exception, final: bool = False) -> None:
+    """An attempt failed: back to the queue with a backoff, or failed for good after the last attempt."""
+    text = f"{type(error).__name__}: {error}"[:2000]
+    with transaction.atomic():
+        current = _mail_locked(mail_id)
+        if current.status == MailStatus.SENDING and current.claimed_at == claimed_at:
+            final = final or current.attempts >= mail_max_attempts()
+            current.status = MailStatus.FAILED if final else MailStatus.QUEUED
+            current.claimed_at = None
+            current.next_attempt_at = timezone.now() + mail_backoff(current.attempts)
+        current.last_error = text
+        current.save(update_fields=["status", "claimed_at", "next_attempt_at", "last_error"])
+        if current.notice_id:
+            notice = _locked(current.notice_id)
+            notice.last_error = text
+            fields = ["last_error"]
+            if current.status == MailStatus.FAILED and notice.status == NoticeStatus.SENDING:
+                notice.status = NoticeStatus.FAILED
+                fields.append("status")
+            notice.save(update_fields=fields)
+    log.warning("mail %s (%s): %s", mail_id, "failed" if final else "will be retried", text)
+
+
+def mail_outbox_flush(*, now=None, limit: int = 500) -> dict[str, int]:
+    """Send every mail that is due (queued with its backoff over, or a claim abandoned by a dead worker). Run by
+    Celery beat every minute and by `manage.py outbox_send`; safe to run in several processes at once."""
+    now = now or timezone.now()
+    due = list(
+        OutboundMail.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for mail_id in due:
+        try:
+            status = mail_send(mail_id=mail_id)
+        except Exception:  # noqa: BLE001 - recorded on the row; the next sweep retries
+            status = "error"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _due(now):
+    from django.db.models import Q
+
+    return (Q(status=MailStatus.QUEUED, next_attempt_at__lte=now)
+            | Q(status=MailStatus.SENDING, claimed_at__lt=now - lease()))
+
+
+def mail_retry(*, mail: OutboundMail, user) -> OutboundMail:
+    """Staff: send a failed mail again (same delivery, same Message-ID)."""
+    from applications.audit import ApplicationError
+
+    with transaction.atomic():
+        current = _mail_locked(mail.pk)
+        if current.status != MailStatus.FAILED:
+            raise ApplicationError("Nur fehlgeschlagene E-Mails können erneut versucht werden.")
+        current.status, current.claimed_at, current.next_attempt_at = MailStatus.QUEUED, None, timezone.now()
+        current.attempts = 0
+        current.save(update_fields=["status", "claimed_at", "next_attempt_at", "attempts"])
+        if current.notice_id:
+            Notice.objects.filter(pk=current.notice_id, status=NoticeStatus.FAILED).update(status=NoticeStatus.SENDING)
+        log.info("mail %s queued again by user %s", current.pk, getattr(user, "pk", None))
+        mail_enqueue(mail_id=current.pk)
+    return current
+
+
+def mail_resend(*, mail: OutboundMail, user) -> OutboundMail:
+    """Staff: send an already sent mail again (a new delivery, a new Message-ID). Not for mails with a one-time
+    link (their text is gone; the person requests a new link) nor for notices (resent from the notice)."""
+    from applications.audit import ApplicationError
+
+    with transaction.atomic():
+        current = _mail_locked(mail.pk)
+        if current.status != MailStatus.SENT:
+            raise ApplicationError("Nur versandte E-Mails können erneut versendet werden.")
+        if current.sensitive or current.notice_id:
+            raise ApplicationError("Diese E-Mail kann hier nicht erneut versendet werden (einmaliger Link oder "
+                                   "Bescheid: bitte beim Bescheid erneut versenden bzw. einen neuen Link anfordern).")
+        current.status, current.claimed_at, current.next_attempt_at = MailStatus.QUEUED, None, timezone.now()
+        current.attempts = 0
+        current.save(update_fields=["status", "claimed_at", "next_attempt_at", "attempts"])
+        log.info("mail %s resent by user %s", current.pk, getattr(user, "pk", None))
+        mail_enqueue(mail_id=current.pk)
+    return current

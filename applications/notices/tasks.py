@@ -78,3 +78,37 @@ def notice_send(self, notice_id: int) -> str:
 @shared_task(name="applications.notices.tasks.notice_process", acks_late=True)
 def notice_process(notice_id: int) -> None:
     notice_render.delay(notice_id)
+
+
+@shared_task(name="applications.notices.tasks.mail_send", bind=True, max_retries=MAX_RETRIES, acks_late=True,
+             soft_time_limit=60, time_limit=90)
+def mail_send(self, mail_id: int) -> str:
+    """Send one outgoing mail (the outbox claims it under a row lock). A transport error is recorded on the row and
+    retried with backoff while the row is queued; in eager mode (no broker) the minute sweep retries it."""
+    from applications.models import MailStatus, OutboundMail
+    from applications.notices.documents import NoticeError
+    from applications.notices.outbox import mail_send as send
+
+    try:
+        return send(mail_id=mail_id)
+    except OutboundMail.DoesNotExist:
+        log.warning("mail %s does not exist; dropped", mail_id)
+        return "missing"
+    except NoticeError:
+        return MailStatus.FAILED  # the notice's PDF is damaged: recorded, staff act
+    except Exception as exc:  # noqa: BLE001 - recorded on the row by the outbox
+        status = OutboundMail.objects.filter(pk=mail_id).values_list("status", flat=True).first()
+        if self.request.is_eager or status != MailStatus.QUEUED or self.request.retries >= self.max_retries:
+            return status or "missing"
+        countdown = retry_countdown(self.request.retries)
+        log.warning("mail %s: %s; retry %s in %ss", mail_id, exc, self.request.retries + 1, countdown)
+        raise self.retry(exc=exc, countdown=countdown)
+
+
+@shared_task(name="applications.notices.tasks.mail_outbox_flush", acks_late=True, soft_time_limit=240,
+             time_limit=300)
+def mail_outbox_flush() -> dict:
+    """Celery beat, every minute: send what is due (after an outage, a lost task or a dead worker)."""
+    from applications.notices.outbox import mail_outbox_flush as flush
+
+    return flush()

@@ -100,14 +100,14 @@ def _require(user, action: str, *, organisation_id: int | None = None) -> None:
 
 # --- mail (one function: the lead reroutes it to the outbox) ----------------------------------------------------
 
-def _mail(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    """Send after commit, so a rolled-back step mails nothing."""
+def _mail(*, to: list[str], subject: str, template: str, context: dict, application=None) -> None:
+    """Queue the mail in the outbox in the step's transaction: a rolled-back step mails nothing, a mail server that
+    is down only delays it."""
     recipients = sorted({t for t in to if t})
     if not recipients:
         return
-    transaction.on_commit(
-        lambda: mail.send_templated(to=recipients, subject=subject, template=template, context=context)
-    )
+    mail.send_templated(to=recipients, subject=mail.subject_text(subject, limit=140), template=template,
+                        context=context, application=application)
 
 
 def _recipients(application: Application) -> list[str]:

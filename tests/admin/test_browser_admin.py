@@ -11,7 +11,9 @@ from applications.demo import DEMO_PASSWORD
 from applications.models import Application
 from applications.workflow import Status
 from funding.models import LedgerEntry
+from funding.services import budget_figures
 from tests.applications.accounts.mfa.browser import demo_device, second_factor
+from wir_portal.money import format_eur
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +38,7 @@ def test_staff_process_a_demo_application_end_to_end(page, live_server, require_
     base = live_server.url
     app = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2027")
     assert app.status == Status.SUBMITTED
+    committed_before = budget_figures(rule=app.rule).committed
 
     # Sachbearbeitung: find it in the work queue by file number, start the review, recommend.
     login(page, base, "sachbearbeitung@demo.wir")
@@ -78,3 +81,10 @@ def test_staff_process_a_demo_application_end_to_end(page, live_server, require_
     page.goto(base + reverse("admin:funding_budget_overview") + "?jahr=2027")
     shot(page, "5-budget")
     assert page.get_by_role("heading", name=re.compile("Programmjahr 2027")).is_visible()
+    # the line's row in 2027 shows the commitment: what was bound before plus this approval, from the ledger
+    section = page.locator("section", has=page.get_by_role("heading", name=re.compile("Programmjahr 2027")))
+    headers = [h.strip() for h in section.locator("thead th").all_text_contents()]
+    row = section.locator("tbody tr", has=page.get_by_role("rowheader", name=app.rule.line.name, exact=True))
+    cells = [c.strip() for c in row.locator("th, td").all_text_contents()]
+    expected = format_eur(committed_before + app.requested_amount).replace("\u00a0", " ")
+    assert cells[headers.index("Gebunden")].replace("\u00a0", " ") == expected, (headers, cells)

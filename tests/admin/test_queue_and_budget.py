@@ -54,23 +54,6 @@ def test_changelist_columns_and_no_drafts(client_for, make_app):
     assert ">2027<" in html  # the year without a thousands separator
 
 
-def test_search_by_file_number_prefix_organisation_and_title(client_for, make_app):
-    a = make_app(Status.SUBMITTED, org_name="Werra-Meißner-Kreis")
-    b = make_app(Status.SUBMITTED, org_name="Stadt Offenbach", title="Lotsen im Quartier")
-    c = client_for("sachbearbeitung")
-
-    def found(term):
-        r = c.get(reverse(CHANGELIST), {"q": term})
-        return {obj.pk for obj in r.context["cl"].result_list}
-
-    assert found(a.file_number) == {a.pk}
-    assert found(a.file_number.lower()) == {a.pk}
-    assert found("WIR-2027-T") == {a.pk, b.pk}
-    assert found("meißner") == {a.pk}
-    assert found("Quartier") == {b.pk}
-    assert found("nichts dergleichen") == set()
-
-
 def test_filters(client_for, make_app):
     old = make_app(Status.IN_REVIEW)
     mid = make_app(Status.SUBMITTED)

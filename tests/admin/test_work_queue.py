@@ -122,10 +122,14 @@ def test_search_by_file_number_prefix_organisation_and_title(client_for, make_ap
         cl = c.get(reverse(CHANGELIST), {"q": term}).context["cl"]
         return {obj.pk for obj in cl.result_list}, cl.result_count
 
+    assert found(a.file_number) == ({a.pk}, 1)
     assert found(a.file_number.lower()) == ({a.pk}, 1)
     assert found(a.file_number[:9]) == ({a.pk, b.pk}, 2)  # "WIR-2027-" prefix
+    assert found("WIR-2027-T") == ({a.pk, b.pk}, 2)
     assert found("offenbach") == ({b.pk}, 1)
-    assert found("im quartier") == ({b.pk}, 1)
+    assert found("meißner") == ({a.pk}, 1)  # organisation name, case-insensitive beyond ASCII
+    assert found("im quartier") == ({b.pk}, 1)  # title
+    assert found("Quartier") == ({b.pk}, 1)
     assert found("gibt es nicht") == (set(), 0)
 
 

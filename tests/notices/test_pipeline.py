@@ -1,6 +1,7 @@
 """The outbox: states, exactly-once under duplicated tasks, failures, retries with backoff, staff retry/resend,
 preview and versioned legal texts."""
 
+import datetime
 import smtplib
 from decimal import Decimal
 from types import SimpleNamespace
@@ -8,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 
-from applications.models import Event, Notice, NoticeKind, NoticeStatus
+from applications.models import Event, MailStatus, Notice, NoticeKind, NoticeStatus, OutboundMail
 from applications.notices import outbox as pipeline
 from applications.notices import tasks
 from applications.notices.documents import NoticeError
@@ -80,24 +82,44 @@ def test_a_live_claim_is_respected_and_an_abandoned_one_taken_over(approved):
     assert len(mail.outbox) == 1
 
 
-def test_smtp_failure_marks_failed_and_staff_retry_sends_once(approved, people, monkeypatch,
-                                                              django_capture_on_commit_callbacks):
+def test_smtp_failure_keeps_the_mail_queued_then_it_is_sent_once(approved, monkeypatch):
+    """The mail server refuses: the notice is rendered and its mail waits in the outbox with the error and a
+    backoff — nothing is lost, nothing failed; the sweep sends it once the server is back."""
     def refuse(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
-    tasks.notice_render.delay(approved.pk)  # eager: no waiting for backoff, the failure is recorded at once
+    tasks.notice_render.delay(approved.pk)
     approved.refresh_from_db()
-    assert approved.status == NoticeStatus.FAILED
-    assert "SMTPServerDisconnected" in approved.last_error and approved.attempts == 2  # render + send
+    [queued] = OutboundMail.objects.filter(notice=approved)
+    assert approved.status == NoticeStatus.SENDING and "SMTPServerDisconnected" in approved.last_error
+    assert queued.status == MailStatus.QUEUED and queued.attempts == 1 and queued.next_attempt_at > timezone.now()
+    assert pipeline.mail_outbox_flush() == {}  # not due yet (backoff)
     rendered_pdf = approved.pdf.name
+    monkeypatch.undo()
+    assert pipeline.mail_outbox_flush(now=timezone.now() + datetime.timedelta(hours=1)) == {MailStatus.SENT: 1}
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.SENT and approved.last_error == "" and approved.send_count == 1
+    assert approved.pdf.name == rendered_pdf and len(mail.outbox) == 1
+    assert pipeline.mail_outbox_flush(now=timezone.now() + datetime.timedelta(days=1)) == {}  # nothing twice
+
+
+def test_last_attempt_fails_visibly_and_staff_retry_sends_once(approved, people, monkeypatch, settings,
+                                                                 django_capture_on_commit_callbacks):
+    settings.WIR_NOTICE_MAX_RETRIES = 0  # the first failure is the last
+    monkeypatch.setattr(EmailMultiAlternatives, "send",
+                        lambda self, *a, **k: (_ for _ in ()).throw(smtplib.SMTPServerDisconnected("closed")))
+    tasks.notice_render.delay(approved.pk)
+    approved.refresh_from_db()
+    assert approved.status == NoticeStatus.FAILED and "SMTPServerDisconnected" in approved.last_error
+    assert OutboundMail.objects.get(notice=approved).status == MailStatus.FAILED
+    assert approved.attempts == 2  # render + hand-over
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
         pipeline.notice_retry(notice=approved, user=people["decide"])
     approved.refresh_from_db()
     assert approved.status == NoticeStatus.SENT and approved.last_error == "" and approved.send_count == 1
-    assert approved.pdf.name == rendered_pdf  # the archived PDF is sent, not a new one
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 1 and OutboundMail.objects.filter(notice=approved).count() == 1  # same delivery
     assert Event.objects.filter(application=approved.application, action="notice_retry", actor=people["decide"]).exists()
     with pytest.raises(ApplicationError):
         pipeline.notice_retry(notice=approved, user=people["decide"])
@@ -109,6 +131,9 @@ def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, mon
     pipeline.notice_render(notice_id=approved.pk)
     monkeypatch.setattr(EmailMultiAlternatives, "send",
                         lambda self, *a, **k: (_ for _ in ()).throw(ConnectionRefusedError("refused")))
+    pipeline.notice_send(notice_id=approved.pk)  # hands over; the eager mail task records the first failure
+    mail_row = OutboundMail.objects.get(notice=approved)
+    assert mail_row.status == MailStatus.QUEUED and mail_row.attempts == 1
     calls = []
 
     class Retry(Exception):
@@ -121,33 +146,36 @@ def test_transient_errors_retry_with_exponential_backoff_then_fail(approved, mon
         return SimpleNamespace(request=SimpleNamespace(is_eager=False, retries=retries), max_retries=6, retry=retry)
 
     with pytest.raises(Retry):
-        tasks.notice_send.run.__func__(fake_task(2), approved.pk)  # the task body with a stand-in for `self`
+        tasks.mail_send.run.__func__(fake_task(2), mail_row.pk)  # the task body with a stand-in for `self`
     assert calls == [120]
+    mail_row.refresh_from_db()
+    assert mail_row.status == MailStatus.QUEUED and "refused" in mail_row.last_error and mail_row.attempts == 2
+    assert mail_row.next_attempt_at > timezone.now() + datetime.timedelta(seconds=50)  # 30 s · 2 after 2 attempts
+    OutboundMail.objects.filter(pk=mail_row.pk).update(attempts=settings.WIR_NOTICE_MAX_RETRIES)
+    assert tasks.mail_send.run.__func__(fake_task(6), mail_row.pk) == MailStatus.FAILED  # the last attempt failed
     approved.refresh_from_db()
-    assert approved.status == NoticeStatus.RENDERED and "refused" in approved.last_error  # waits for the retry
-    tasks._retry_or_fail(fake_task(6), approved.pk, ConnectionRefusedError("refused"))  # the last retry failed
-    approved.refresh_from_db()
-    assert approved.status == NoticeStatus.FAILED
+    assert approved.status == NoticeStatus.FAILED and "refused" in approved.last_error
 
 
 def test_a_delivery_repeated_after_a_crash_keeps_its_message_id(approved, people, monkeypatch,
                                                                django_capture_on_commit_callbacks):
-    """The worker dies after the SMTP server accepted the mail, before the notice was marked sent: once the claim has
+    """The worker dies after the SMTP server accepted the mail, before it was marked sent: once the claim has
     expired the mail goes out again — with the same Message-ID, so receiving systems can drop the duplicate. A
     deliberate resend by staff is a new delivery with a new Message-ID."""
-    from django.utils import timezone
-
     from applications import audit
 
     pipeline.notice_render(notice_id=approved.pk)
     with monkeypatch.context() as patched:
         patched.setattr(audit, "event_record", lambda **kw: (_ for _ in ()).throw(SystemExit("worker killed")))
         with pytest.raises(SystemExit):
-            pipeline.notice_send(notice_id=approved.pk)
-    approved.refresh_from_db()
-    assert approved.status == NoticeStatus.SENDING and len(mail.outbox) == 1  # accepted, but not recorded
-    Notice.objects.filter(pk=approved.pk).update(claimed_at=timezone.now() - pipeline.lease() * 2)
-    assert pipeline.notice_send(notice_id=approved.pk) == NoticeStatus.SENT
+            pipeline.mail_send(mail_id=pipeline.notice_mail_queue(approved).pk)
+    assert len(mail.outbox) == 1  # accepted, but not recorded
+    mail_row = OutboundMail.objects.get(notice=approved)
+    assert mail_row.status == MailStatus.SENDING
+    assert pipeline.mail_send(mail_id=mail_row.pk) == MailStatus.SENDING  # a live claim is respected
+    OutboundMail.objects.filter(pk=mail_row.pk).update(claimed_at=timezone.now() - pipeline.lease() * 2)
+    assert pipeline.mail_outbox_flush() == {MailStatus.SENT: 1}  # the abandoned claim is taken over
+    assert Notice.objects.get(pk=approved.pk).status == NoticeStatus.SENT
     first, again = (m.extra_headers["Message-ID"] for m in mail.outbox)
     assert first == again == f"<wir-bescheid-{approved.pk}-1@rpda.hessen.de>"
     with django_capture_on_commit_callbacks(execute=True):
@@ -170,19 +198,30 @@ def test_staff_resend_sends_again_and_is_logged(approved, people, django_capture
         pipeline.notice_resend(notice=queued, user=people["decide"])
 
 
+def _stored_state(settings) -> tuple:
+    """Every row of every model with all its values, and every stored file: what "saves nothing" means (a new row,
+    an edited counter or a written PDF all show)."""
+    import pathlib
+
+    from django.apps import apps
+
+    rows = {model._meta.label: list(model._base_manager.order_by("pk").values_list())
+            for model in apps.get_models()}
+    files = sorted(str(p) for p in pathlib.Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    return rows, files
+
+
 def test_preview_is_a_draft_and_saves_nothing(giessen, people, django_capture_on_commit_callbacks, settings):
     with django_capture_on_commit_callbacks(execute=True):
         app = submitted(giessen)
-    before = Notice.objects.count()
+    mail.outbox.clear()
+    before = _stored_state(settings)
     data = pipeline.notice_preview_pdf(application=app, kind=NoticeKind.APPROVAL, amount=Decimal("40000.00"),
                                        reasons="Nur 0,8 Stellen.")
     text = normalised(pdf_text(data))
     assert "ENTWURF" in text and "höchstens 40.000,00 €" in text and "Nur 0,8 Stellen." in text
-    assert Notice.objects.count() == before
-    import pathlib
-
-    assert not list(pathlib.Path(settings.MEDIA_ROOT).glob("notices/**/*.pdf")) or all(
-        n.pdf.name for n in Notice.objects.all())
+    assert _stored_state(settings) == before  # no row in any table, no file, no mail
+    assert not mail.outbox
     app.organisation.entity = app.organisation.district = None
     with pytest.raises(NoticeError, match="Verwaltungsgericht"):
         pipeline.notice_preview_pdf(application=app, kind=NoticeKind.REJECTION, reasons="x")

@@ -27,8 +27,12 @@ def test_login_error_is_german_and_announced(client, person):
     response = client.post(reverse("login"), {"username": "person@test.wir", "password": "falsch"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'role="alert"' in html and 'aria-invalid="true"' in html
-    assert "Benutzername" in html or "E-Mail" in html
+    alert = re.search(r'<div[^>]*role="alert"[^>]*id="login-fehler"[^>]*>(.*?)</div>', html, re.S)
+    assert alert, "the error is announced in a role=alert box"
+    assert "und Passwort eingeben." in alert.group(1)  # Django's German message, not the English one
+    assert "Please enter" not in html
+    # both inputs point screen readers at that box
+    assert html.count('aria-invalid="true" aria-describedby="login-fehler"') == 2
 
 
 def test_logout_is_post(client, person):
@@ -39,11 +43,12 @@ def test_logout_is_post(client, person):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_by_email(client, person):
+def test_password_reset_by_email(client, person, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
     cache.clear()
-    response = client.post(reverse("password_reset"), {"email": "PERSON@test.wir"})
+    with django_capture_on_commit_callbacks(execute=True):  # through the mail outbox, sent after the commit
+        response = client.post(reverse("password_reset"), {"email": "PERSON@test.wir"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -102,13 +107,14 @@ def test_lockout_page_after_repeated_failures(client, person, settings):
         reset()
 
 
-def test_password_reset_is_rate_limited_per_address(client, person):
+def test_password_reset_is_rate_limited_per_address(client, person, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
     cache.clear()
     try:
         for _ in range(5):
-            response = client.post(reverse("password_reset"), {"email": "person@test.wir"})
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(reverse("password_reset"), {"email": "person@test.wir"})
             assert response.status_code == 302 and response.url == reverse("password_reset_done")  # same answer
         assert len(mail.outbox) == 3  # at most 3 mails per address and hour
     finally:

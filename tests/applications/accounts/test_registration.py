@@ -116,7 +116,8 @@ def test_expired_link_is_refused_and_a_new_one_can_be_requested(client, seeded, 
     assert not get_user_model().objects.get(email="fatma@verein.example").is_active
 
     mail.outbox.clear()
-    response = client.post(reverse("portal:register-resend"), {"email": "FATMA@verein.example"})
+    with django_capture_on_commit_callbacks(execute=True):  # the mail leaves the outbox after the commit
+        response = client.post(reverse("portal:register-resend"), {"email": "FATMA@verein.example"})
     assert response.status_code == 302
     assert client.get("/portal/" + confirmation_link()).status_code == 200
     assert get_user_model().objects.get(email="fatma@verein.example").is_active
@@ -214,13 +215,22 @@ def test_logged_in_users_are_sent_to_the_dashboard(client, admin_user):
 
 
 def test_mail_failure_does_not_lose_the_registration(client, seeded, django_capture_on_commit_callbacks, monkeypatch):
-    def broken(**kwargs):
+    from django.core.mail import EmailMultiAlternatives
+    from django.utils import timezone
+
+    from applications.models import MailStatus, OutboundMail
+    from applications.notices.outbox import mail_outbox_flush
+
+    def broken(self, *args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr(accounts, "send_templated", broken)
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
     response = register(client, django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert Organisation.objects.filter(name="Brückenbauer e. V.").exists()
+    [queued] = OutboundMail.objects.filter(kind="registration_confirm")
+    assert queued.status == MailStatus.QUEUED and "mail server down" in queued.last_error and not mail.outbox
     monkeypatch.undo()
-    client.post(reverse("portal:register-resend"), {"email": "fatma@verein.example"})
+    assert mail_outbox_flush(now=timezone.now() + timezone.timedelta(hours=1)) == {MailStatus.SENT: 1}
+    assert len(mail.outbox) == 1
     assert client.get("/portal/" + confirmation_link()).status_code == 200

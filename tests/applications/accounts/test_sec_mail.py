@@ -122,7 +122,7 @@ def test_a_mail_that_cannot_be_built_is_an_error_not_versandt(client, org, admin
     def broken(**kwargs):
         raise MailBuildError("bad header")
 
-    monkeypatch.setattr(accounts, "build_templated", broken)
+    monkeypatch.setattr(accounts, "send_templated", broken)
     client.force_login(admin_user)
     response = invite(client, org, django_capture_on_commit_callbacks)
     html = response.content.decode()

@@ -203,6 +203,21 @@ def test_application_pdf_as_submitted(client, owner, complete):
     response = client.get(reverse("portal:application_pdf", args=[complete.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and "attachment" in response["Content-Disposition"]
+    complete.refresh_from_db()
+    text = _pdf_text(response.content)
+    assert complete.file_number in text and complete.title in text and complete.organisation.name in text
+    assert "Zweck des Testvorhabens" in text
+    # the factory's plan: 68.000 € personnel costs, 18.000 € own funds, 50.000 € applied for
+    assert "68.000,00 €" in text and "18.000,00 €" in text and "50.000,00 €" in text
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
 def test_follow_up_copies_last_year(client, owner, entity):
