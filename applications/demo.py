@@ -386,7 +386,7 @@ def seed_payments_demo() -> None:
     pay.payment_plan_set(application=app, user=sb, year=PAST_YEAR, mode="tranches", tranches=4)  # quarterly
     three_months_ago = timezone.now() - datetime.timedelta(days=92)
     Notice.objects.filter(application__title__startswith="[Demo]", kind=NoticeKind.APPROVAL,
-                          sent_at__isnull=False).update(sent_at=three_months_ago)
+                          sent_at__isnull=False).update(sent_at=three_months_ago, first_sent_at=three_months_ago)
     pay.tranches_fall_due()
 
     fm = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026")

@@ -163,7 +163,7 @@ def _payment_plan(application: Application) -> list[dict]:
     """The payment plan per year (applications/payments): tranches with their dates; years without a row (or an
     empty list) are paid on request (Mittelabruf)."""
     from applications.models import PaymentMode, PaymentPlan
-    from applications.payments.services import tranche_due_dates
+    from applications.payments.plans import tranche_due_dates
 
     rows = []
     for plan in PaymentPlan.objects.filter(application=application).order_by("year"):

@@ -34,6 +34,7 @@ from applications.models import (
     validate_iban,
 )
 from applications.payments.finality import _add_months, approval_final_on
+from applications.payments.plans import tranche_due_dates  # noqa: F401 - part of this module's API
 from applications.workflow import FUNDED
 from funding import services as budget
 from funding.models import LedgerEntry, LedgerKind, LineRule
@@ -323,12 +324,6 @@ def payment_plan_set(*, application: Application, user, year: int, mode: str, tr
                      reason=f"{year}: {plan.get_mode_display()}"
                      + (f", {plan.tranches} Raten" if mode == PaymentMode.TRANCHES else ""))
         return plan
-
-
-def tranche_due_dates(*, year: int, tranches: int) -> list[datetime.date]:
-    """Evenly spread over the year from 1 January: 4 → 1.1., 1.4., 1.7., 1.10."""
-    step = 12 // tranches if 12 % tranches == 0 else 12 / tranches
-    return [datetime.date(year, 1 + int(i * step), 1) for i in range(tranches)]
 
 
 def tranche_amounts(total: Decimal, tranches: int) -> list[Decimal]:

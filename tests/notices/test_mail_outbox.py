@@ -24,7 +24,7 @@ from applications.models import (
 )
 from applications.notices.outbox import mail_outbox_flush
 from applications.workflow import Status
-from tests.factories import UserFactory, application, attach_required, member, staff
+from tests.factories import DECLARATION_POST, UserFactory, application, attach_required, member, staff
 
 from .test_worker import Sink, free_port, smtp_start
 
@@ -97,7 +97,7 @@ def test_every_mail_survives_a_mail_server_outage_and_is_sent_exactly_once(clien
     expect("Einladung in die Organisation")
 
     client.force_login(signer)
-    _ok(client.post(reverse("portal:application_submit", args=[to_submit.pk])), "submission")
+    _ok(client.post(reverse("portal:application_submit", args=[to_submit.pk]), DECLARATION_POST), "submission")
     to_submit.refresh_from_db()
     assert to_submit.status == Status.SUBMITTED
     expect(f"Eingangsbestätigung zu Ihrem Antrag {to_submit.file_number}")

@@ -91,8 +91,9 @@ def test_not_sent_notice_is_not_final(org, people):
                                  need_declared=True)
 
 
-def test_finality_stand_in_dates(org):
-    """Sent 10.01. → received 13.01. (§ 41 Abs. 2 HVwVfG) → deadline 13.02. → final from 14.02."""
+def test_finality_dates_of_the_decisions(org):
+    """Payments ask the decisions' finality: sent Sun 10.01.2027 → received Wed 13.01. (§ 41 Abs. 2 HVwVfG) →
+    the month ends Sat 13.02., moved to Mon 15.02. (§ 57 Abs. 2 VwGO, § 222 Abs. 2 ZPO) → final from 16.02."""
     from django.utils import timezone
 
     from applications.models import Notice
@@ -102,7 +103,9 @@ def test_finality_stand_in_dates(org):
                           sent_at=timezone.make_aware(datetime.datetime(2027, 1, 10, 12, 0)))
     Notice.objects.create(application=app, kind="receipt", status="sent",  # other kinds do not count
                           sent_at=timezone.make_aware(datetime.datetime(2026, 1, 10, 12, 0)))
-    assert approval_final_on(app) == datetime.date(2027, 2, 14)
+    Notice.objects.filter(application=app, kind="approval").update(
+        first_sent_at=timezone.make_aware(datetime.datetime(2027, 1, 10, 12, 0)))
+    assert approval_final_on(app) == datetime.date(2027, 2, 16)
 
 
 def test_member_and_outsider_may_not_request(funded, people):

@@ -715,7 +715,7 @@ def scale_seed_payments(*, count: int, seed: int = 7, execution_date: datetime.d
                        .values_list("application_id").annotate(total=Sum("amount")))
         paid = dict(LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT).values_list("application_id")
                     .annotate(total=Sum("amount")))
-        run = PaymentRun.objects.create(number=f"WIR-ZL-BENCH-{now:%Y%m%d%H%M%S}",
+        run = PaymentRun.objects.create(number=f"WIR-ZL-BENCH-{now:%Y%m%d%H%M%S}-{PaymentRun.objects.count() + 1}",
                                         execution_date=execution_date or timezone.localdate(), created_at=now,
                                         created_by_name="Hanna Haushalt")
         payments, total = [], Decimal("0.00")
