@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from applications.accounts.services import AccountError, user_delete, user_delete_problems
+from wir_portal.forms import AdminInputMixin
 
 User = get_user_model()
 
 
-class WirUserAdmin(UserAdmin):
+class WirUserAdmin(AdminInputMixin, UserAdmin):
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         problems = user_delete_problems(users=list(objs))

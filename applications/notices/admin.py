@@ -16,11 +16,12 @@ from applications.models import LegalText, MailStatus, Notice, NoticeStatus, Out
 from applications.notices.legal import legal_text_save
 from applications.notices.outbox import mail_message_id, mail_resend, mail_retry, notice_resend, notice_retry
 from funding.admin_paging import HonestPaginator, LeanChangeList, year_filter
+from wir_portal.forms import AdminInputMixin
 from wir_portal.urlutils import pk_url_maker
 
 
 @admin.register(LegalText)
-class LegalTextAdmin(admin.ModelAdmin):
+class LegalTextAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("key", "version", "title", "created_at", "created_by")
     list_filter = ("key",)
     search_fields = ("key", "title")
@@ -44,7 +45,7 @@ class LegalTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("number", "kind", "file_number", "organisation", "status", "attempts", "send_count",
                     "created_at", "sent_at", "final_display", "error_short", "pdf_link")
     # No date_hierarchy: it ran SELECT DISTINCT date_trunc(...) over every notice on each view (154k at scale);
