@@ -182,11 +182,12 @@ class Command(BaseCommand):
         return [n.pk for n in notices]
 
     def _cleanup(self, application) -> None:
-        from applications.models import Application, Notice, Organisation
+        from applications.models import Application, Notice, Organisation, OutboundMail
 
         for notice in Notice.objects.filter(application=application):
             if notice.pdf:
                 notice.pdf.delete(save=False)
+        OutboundMail.objects.filter(notice__application=application).delete()  # the benchmark's own deliveries
         Notice.objects.filter(application=application).delete()
         org_id = application.organisation_id
         Application.objects.filter(pk=application.pk).delete()  # cost items, plan years, events cascade
@@ -199,13 +200,14 @@ class Command(BaseCommand):
         pipeline (PDF/A-3a, tagged) and a plain render, so drift hits both alike."""
         import weasyprint
 
-        from applications.models import Notice
+        from applications.models import Notice, OutboundMail
         from applications.notices.outbox import notice_html
         from wir_portal.pdf import PDF_OPTIONS
 
         [notice_id] = self._notices(application, 1)
         notice = Notice.objects.get(pk=notice_id)
         html = notice_html(context=notice.context, legal_versions=notice.legal_versions, number=notice.number).html
+        OutboundMail.objects.filter(notice_id=notice_id).delete()
         Notice.objects.filter(pk=notice_id).delete()
         variants = {"pdfa": PDF_OPTIONS, "plain": {}}
         for variant in variants.values():  # warm-up: fonts, caches
