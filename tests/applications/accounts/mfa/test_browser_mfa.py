@@ -99,6 +99,7 @@ def test_staff_register_a_passkey_and_sign_in_with_it(page, live_server, require
     user = staff("Sachbearbeitung", email="sb-browser@rp.wir", username="sb-browser@rp.wir")
     password_step(page, base, user.email)
     page.get_by_text("Bitte richten Sie jetzt einen zweiten Faktor ein.").wait_for()
+    page.wait_for_load_state("load")  # the passkey script attaches its handler on load
     page.get_by_role("button", name="Passkey einrichten").click()
 
     # django-otp-webauthn saves the passkey; our script continues to the backup codes
@@ -119,6 +120,7 @@ def test_staff_register_a_passkey_and_sign_in_with_it(page, live_server, require
     assert page.get_by_label("Sechsstelliger Code aus der Authenticator-App").count() == 0  # no app enrolled
     sign_count = credential.sign_count
     session_before = {c["name"]: c["value"] for c in page.context.cookies()}["sessionid"]
+    page.wait_for_load_state("load")  # the passkey script attaches its handler on load
     page.get_by_role("button", name="Mit Passkey bestätigen").click()
     page.wait_for_url(lambda url: url.endswith("/admin/applications/application/"))
     assert {c["name"]: c["value"] for c in page.context.cookies()}["sessionid"] != session_before  # new key
@@ -138,6 +140,7 @@ def test_a_passkey_of_another_account_does_not_verify(page, live_server, require
     }})
     first = staff("Sachbearbeitung", email="eins@rp.wir", username="eins@rp.wir")
     password_step(page, base, first.email)
+    page.wait_for_load_state("load")  # the passkey script attaches its handler on load
     page.get_by_role("button", name="Passkey einrichten").click()
     page.get_by_text("Speichern Sie diese Codes jetzt").wait_for()
     page.context.clear_cookies()
@@ -149,6 +152,7 @@ def test_a_passkey_of_another_account_does_not_verify(page, live_server, require
                                       public_key=theirs.public_key, sign_count=0, confirmed=True)
     password_step(page, base, second.email)
     page.get_by_role("heading", name="Anmeldung bestätigen").wait_for()
+    page.wait_for_load_state("load")  # the passkey script attaches its handler on load
     page.get_by_role("button", name="Mit Passkey bestätigen").click()
     status = page.locator("#passkey-verification-status-message.visible")
     status.wait_for()
