@@ -383,16 +383,9 @@ CONTENT_SECURITY_POLICY = {
 }
 # Behind the reverse proxy (compose: Caddy at a fixed address): only requests from these addresses may set
 # X-Forwarded-Proto/-For (wir_portal.proxy). Empty: no proxy headers are interpreted except, in production, the
-# historic X-Forwarded-Proto (the proxy must then be the only way to reach the web containers).
-WIR_TRUSTED_PROXIES = envlist("WIR_TRUSTED_PROXIES", [])
+# historic X-Forwarded-Proto (the proxy must then be the only way to reach the web containers). The variable is read
+# and checked once, above (client addresses for rate limits and lockout use the same list).
 if WIR_TRUSTED_PROXIES:
-    from ipaddress import ip_network
-
-    for _proxy in WIR_TRUSTED_PROXIES:
-        try:
-            ip_network(_proxy, strict=False)
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"WIR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
     MIDDLEWARE.insert(0, "wir_portal.proxy.TrustedProxyMiddleware")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
