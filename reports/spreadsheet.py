@@ -23,18 +23,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from wir_portal.cells import FORMULA_START, neutralise  # noqa: F401 - the one rule, re-exported for exports.py
+
 # Characters XML 1.0 cannot carry (openpyxl refuses them as IllegalCharacterError): dropped from cell texts.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def neutralise(value: str) -> str:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe; other text is unchanged.
-
-    Leading whitespace is looked through (" =1+1" is evaluated by some spreadsheet programs too)."""
-    if value.lstrip(" ").startswith(FORMULA_START) or value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)

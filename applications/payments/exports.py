@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from applications.models import Payment, PaymentRun
 from applications.payments.services import PaymentError
+from wir_portal.cells import neutralise
 
 SCHEMA = "pain.001.001.03"
 CHUNK = 500
@@ -149,13 +150,9 @@ def pain001_validate(data: bytes) -> list[str]:
 
 # --- CSV for the treasury ----------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def cell(value) -> str:
-    """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Neutralise spreadsheet formulas (wir_portal.cells, the rule of every export)."""
+    return neutralise("" if value is None else str(value))
 
 
 def _amount(value: Decimal) -> str:
