@@ -521,11 +521,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     def organisation_name(self, obj):
         return mark_safe(f'<span class="wir-org">{escape(obj.queue_organisation_name)}</span>')
 
-    @admin.display(description="Bereich", ordering="rule__line__order")
+    @admin.display(description="Bereich", ordering="sort_line")  # = rule.line.order, indexed (issue 18)
     def line_short(self, obj):
         return obj.queue_line_short
 
-    @admin.display(description="Jahr", ordering="rule__programme_year__year")
+    @admin.display(description="Jahr", ordering="sort_year")  # = rule.programme_year.year, indexed
     def year(self, obj):
         return str(obj.queue_year)  # a string: no thousands separator in "2027"
 

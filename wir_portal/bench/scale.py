@@ -532,6 +532,7 @@ class _Generator:
                 details=details, requested_amount=sum(grants), created_by=user,
                 created_at=created, updated_at=created,
             )
+            app.sort_keys_from(rule)  # bulk_create skips save(): the queue's sort keys set here
             app._years, app._grants, app._approved, app._rule_line = years, grants, approved, rule.line
             app._budget_gone = budget_gone
             apps.append(app)

@@ -801,7 +801,8 @@ def approvals_benchmark(*, threads: int = 20, stdout=None) -> dict:
     apps = Application.objects.bulk_create([
         Application(organisation=org, rule=rule, status=Status.RECOMMENDED, title=f"[Benchmark] Bewilligung {i}",
                     file_number=f"BENCH-{stamp}-{i:02d}", requested_amount=amount, total_costs=amount,
-                    recommendation="approve", recommended_by=reviewer, submitted_at=timezone.now())
+                    recommendation="approve", recommended_by=reviewer, submitted_at=timezone.now(),
+                    sort_line=rule.line.order, sort_year=rule.programme_year.year)
         for i in range(threads)
     ])
     PlanYear.objects.bulk_create([PlanYear(application=a, year=rule.programme_year.year, requested_grant=amount)
