@@ -756,6 +756,7 @@ class Payment(models.Model):
             models.Index(fields=["status", "-requested_at"], name="payment_status_requested"),
             models.Index(fields=["application", "year", "status"], name="payment_app_year_status"),
             models.Index(fields=["run", "id"], name="payment_run_id"),
+            models.Index(fields=["-requested_at", "-id"], name="payment_requested_desc"),  # the admin list's order
         ]
         permissions = [
             ("confirm_payment", "Auszahlungen sachlich richtig zeichnen (Sachbearbeitung)"),

@@ -80,6 +80,20 @@ class LeanChangeList(ChangeList):
         fields = getattr(self.model_admin, "list_only", None)
         return queryset.only(*fields) if fields else queryset
 
+    def get_results(self, request):
+        """Keys first, then the rows: the page's primary keys come from the ordered list with only the joins its
+        order and filters need, then its rows (with their related names) by key. Joining every row to its related
+        rows before the sort made PostgreSQL join and sort the whole list for one page (issue 18: the payment list
+        at 7k rows 110 ms, the ledger sorted by a column 155 ms; keys first: a few ms)."""
+        super().get_results(request)
+        page = self.result_list
+        # Every page, also a list that fits on one (Django then takes the whole queryset, unsliced): the number of
+        # queries stays the same however long the list grows.
+        if getattr(page, "query", None) is not None:
+            ids = list(page.select_related(None).values_list("pk", flat=True))
+            # the list's order, its select_related and only(); an empty page still asks (one query, as any page)
+            self.result_list = self.queryset.filter(pk__in=ids) if ids else page
+
 
 class YearListFilter(SimpleListFilter):
     """A year filter on a date/time field without Django's date hierarchy, which runs

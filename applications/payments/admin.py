@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from applications.models import Payment, PaymentMode, PaymentPlan, PaymentRun, PaymentStatus
 from applications.payments import exports, services
 from applications.payments.forms import PaymentRefuseForm
+from funding.admin_paging import HonestPaginator, LeanChangeList
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -35,8 +36,15 @@ class PaymentAdmin(admin.ModelAdmin):
                     "confirmed_by_name", "ordered_by_name", "run", "spend_by", "spent_reported_at")
     list_filter = ("status", "source", OverdueFilter, "year")
     list_select_related = ("application__organisation", "run")
+    # The rows show the file number, the organisation's name and the run's number, not the application's texts
+    # and JSON (issue 18: loading whole application rows for every payment was most of the list's time).
+    list_only = ("application", "year", "amount", "status", "source", "requested_at", "confirmed_by_name",
+                 "ordered_by_name", "run", "spend_by", "spent_reported_at", "application__file_number",
+                 "application__organisation__name", "run__number")
     search_fields = ("=application__file_number", "^application__file_number", "=id")
     show_full_result_count = False
+    paginator = HonestPaginator  # exact counts, every page reachable
+    list_per_page = 50
     ordering = ("-requested_at", "-id")
     actions = ("confirm", "order", "collect_into_run")
     readonly_fields = [f.name for f in Payment._meta.fields] + ["refuse_link"]
@@ -59,6 +67,9 @@ class PaymentAdmin(admin.ModelAdmin):
             return format_html('<a class="button" href="{}">Auszahlung ablehnen …</a>',
                                reverse("admin:applications_payment_refuse", args=[obj.pk]))
         return "–"
+
+    def get_changelist(self, request, **kwargs):
+        return LeanChangeList
 
     def has_add_permission(self, request):
         return False
