@@ -584,7 +584,7 @@ def gunicorn_running(*, workers: int, log_path: Path, stdout, threads: int = 1):
             if time.monotonic() > deadline:
                 raise CommandError(f"gunicorn did not answer /healthz within 30 s; see {log_path}")
             time.sleep(0.2)
-        stdout.write(f"gunicorn pid {proc.pid}, {workers} sync workers on {base}")
+        stdout.write(f"gunicorn pid {proc.pid}, {workers} {'gthread' if threads > 1 else 'sync'} workers on {base}")
         yield proc, base
     finally:
         try:
@@ -931,8 +931,12 @@ class Command(BaseCommand):
         parser.add_argument("--skip-notices", action="store_true")
         parser.add_argument("--skip-exports", action="store_true")
         parser.add_argument("--skip-logins", action="store_true", help="skip the burst of 20 concurrent logins")
-        parser.add_argument("--login-threads", type=int, default=4,
-                            help="also run the login burst against gthread workers with this many threads (0: no)")
+        # The deployment's own set-up (gunicorn.conf.py: gthread, GUNICORN_THREADS, default 16): the burst is judged
+        # against what is shipped. With fewer threads than concurrent logins every thread of a worker can be
+        # waiting for the hashing slot (wir_portal/hashers.py) and a page queues behind them.
+        parser.add_argument("--login-threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", "16")),
+                            help="also run the login burst against gthread workers with this many threads (0: no; "
+                                 "default: the deployment's GUNICORN_THREADS, 16)")
         parser.add_argument("--notices-args", default="", help="arguments passed to benchmark_notices")
 
     def handle(self, *args, **o):
