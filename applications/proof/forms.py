@@ -16,6 +16,8 @@ class AmountText(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if len(value) > 30:
+            raise forms.ValidationError("Der Betrag ist zu lang.")
         try:
             return services.parse_amount(value)
         except ValueError as exc:
@@ -31,7 +33,7 @@ class ExpenseForm(forms.Form):
                             error_messages={"required": "Bitte geben Sie an, an wen gezahlt wurde."})
     purpose = forms.CharField(label="Grund der Zahlung", max_length=300,
                               error_messages={"required": "Bitte geben Sie den Grund der Zahlung an."})
-    amount = AmountText(label="Betrag in €", max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    amount = AmountText(label="Betrag in €", widget=forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 30}),
                         error_messages={"required": "Bitte geben Sie den Betrag an."})
     cost_item = forms.TypedChoiceField(label="Kostenposition des Finanzierungsplans", coerce=int, choices=(),
                                        error_messages={"invalid_choice": "Diese Kostenposition gehört nicht zum "
@@ -77,9 +79,9 @@ class ReportForm(forms.Form):
                                                      widget=forms.Textarea(attrs={"rows": 4}))
         for year in years:
             for key, label in INCOME_FIELDS:
-                self.fields[f"{key}_{year}"] = AmountZero(label=f"{label} {year} (Ist)", required=False,
-                                                          max_length=20,
-                                                          widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+                self.fields[f"{key}_{year}"] = AmountZero(
+                    label=f"{label} {year} (Ist)", required=False,
+                    widget=forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 30}))
 
     def report(self) -> dict:
         return {q.key: self.cleaned_data.get(q.key) for q in self.questions}

@@ -90,7 +90,7 @@ def proof_expenses(request, pk: int):
 def proof_import(request, pk: int):
     application = _application(request, pk)
     if request.method != "POST":
-        return redirect(reverse("portal:proof_expenses", args=[application.pk]) + "#import")
+        return render(request, "proof/expenses.html", _expenses_context(request, application))
     form = ImportForm(request.POST, request.FILES)
     errors = []
     if form.is_valid():
