@@ -106,7 +106,7 @@ def seed_proof_demo() -> None:
     proof = _interim_2026(app)
     _report(proof, targets="Ziel 1: teilweise – Koordinationsstelle vier Monate unbesetzt.", micro_projects="keine",
             network="Runder Tisch Integration.")
-    ProofIncome.objects.create(proof=proof, year=2026, own_funds=D("27500.00"))
+    ProofIncome.objects.create(proof=proof, year=2026, own_funds=app.plan_years.get(year=2026).own_funds)
     services.proof_submit(proof=proof, user=user)
     _check(proof, sb=sb, bw=bw, depth=CheckDepth.THOROUGH, samples=True,
            notes="Die Koordinationsstelle war von Januar bis April unbesetzt; die Minderausgaben mindern die "

@@ -1063,6 +1063,9 @@ def check_sign(*, check: ProofCheck, user) -> ProofCheck:
                         "financing_type": application.rule.financing_type,
                         "financing_type_label": application.rule.get_financing_type_display(),
                         "funding_rate": str(application.rule.funding_rate) if application.rule.funding_rate else None}
+        check.result["totals"] = {key: str(sum((getattr(y, key) for y in years), ZERO)) for key in (
+            "approved_grant", "eligible_planned", "eligible_actual", "income_planned", "income_actual", "grant_due",
+            "paid", "difference")}
         check.grant_due = sum((y.grant_due for y in years), ZERO)
         check.paid = sum((y.paid for y in years), ZERO)
         check.repayment = sum((max(y.difference, ZERO) for y in years), ZERO)
