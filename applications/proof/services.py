@@ -177,7 +177,7 @@ def _eligible(item: CostItem) -> Decimal:
     return item.approved_amount if item.approved_amount is not None else item.amount
 
 
-def _locked_years(application_id: int) -> set[int]:
+def locked_years_for(application_id: int) -> set[int]:
     """Years whose proof has been submitted: their Belegliste is part of a submitted proof and stays as it was."""
     years: set[int] = set()
     for year_from, year_to in (Proof.objects.filter(application_id=application_id)
@@ -286,7 +286,7 @@ def expense_add(*, application: Application, user, data: ExpenseInput) -> Expens
         raise ProofError("Belege können nur zu bewilligten Vorhaben erfasst werden.")
     with transaction.atomic():
         application = _lock(application.pk)
-        problems = expense_problems(application=application, data=data, locked_years=_locked_years(application.pk))
+        problems = expense_problems(application=application, data=data, locked_years=locked_years_for(application.pk))
         if problems:
             field_name, message = next(iter(problems.items()))
             raise ProofError(message, field=field_name)
@@ -298,7 +298,7 @@ def expense_add(*, application: Application, user, data: ExpenseInput) -> Expens
 def expense_delete(*, expense: Expense, user) -> None:
     with transaction.atomic():
         application = _lock(expense.application_id)
-        if expense.paid_on.year in _locked_years(application.pk):
+        if expense.paid_on.year in locked_years_for(application.pk):
             raise ProofError(f"Der Nachweis für {expense.paid_on.year} ist eingereicht; seine Belege bleiben.")
         Expense.objects.filter(pk=expense.pk).delete()
         event_record(application=application, user=user, action="proof_expense_deleted", amount=expense.amount,
@@ -441,7 +441,7 @@ def expenses_import(*, application: Application, user, upload) -> ImportResult:
         application = _lock(application.pk)
         items = _plan_items(application)
         lookup = _item_lookup(items)
-        locked_years = _locked_years(application.pk)
+        locked_years = locked_years_for(application.pk)
         errors: list[str] = []
         new: list[Expense] = []
         for number, row in body:

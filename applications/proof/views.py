@@ -65,7 +65,9 @@ def _expenses_context(request, application, *, form=None, import_form=None, impo
         expense.label = labels.get(expense.cost_item_id, "–")
     return {"application": application, "membership": membership, "page": page, "overview": overview,
             "form": form or ExpenseForm(lines=overview.lines), "import_form": import_form or ImportForm(),
-            "import_errors": import_errors or [], "locked_years": services._locked_years(application.pk)}
+            "import_errors": import_errors or [], "locked_years": services.locked_years_for(application.pk),
+            # the rows' delete links from one reverse (…/belege/<id>/loeschen/), not 100 per page
+            "belege_url": reverse("portal:proof_expenses", args=[application.pk])}
 
 
 @login_required
