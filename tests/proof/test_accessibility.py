@@ -51,9 +51,13 @@ def test_belegliste_on_a_phone(page, live_server, require_browser, proof_world):
     base, app = live_server.url, proof_world["app"]
     login(page, base, proof_world["owner"].email)
     page.set_viewport_size({"width": 320, "height": 800})
-    for path in [reverse("portal:proof", args=[app.pk]), reverse("portal:proof_expenses", args=[app.pk])]:
+    for path in [reverse("portal:proof_report", args=[app.pk, proof_world["proof"].pk]),
+                 reverse("portal:proof", args=[app.pk]), reverse("portal:proof_expenses", args=[app.pk])]:
         page.goto(base + path)
         scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert scroll <= client, (path, scroll, client)
+        wide = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0 && !e.closest('.table-responsive'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40))""")
+        assert scroll <= client, (path, scroll, client, wide)
     assert page.locator("li.card").first.is_visible()  # cards, not the table, on a phone
     assert not page.locator("table.table-striped").is_visible()
