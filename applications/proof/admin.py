@@ -67,7 +67,7 @@ class ReminderInline(admin.TabularInline):
 
 @admin.register(Proof)
 class ProofAdmin(admin.ModelAdmin):
-    list_display = ("file_number", "organisation", "line", "kind", "years", "due_on", "state", "submitted_at")
+    list_display = ("file_number", "organisation", "line", "what", "due_on", "state")
     list_filter = (StateFilter, "kind", "status", "year_to", ("application__rule__line", admin.RelatedOnlyFieldListFilter),
                    "application__organisation__regierungsbezirk")
     list_select_related = ("application__organisation", "application__rule__line")
@@ -94,14 +94,17 @@ class ProofAdmin(admin.ModelAdmin):
     def line(self, obj):
         return obj.application.rule.line.short
 
-    @admin.display(description="Jahre", ordering="year_from")
-    def years(self, obj):
-        return str(obj.year_from) if obj.year_from == obj.year_to else f"{obj.year_from}–{obj.year_to}"
+    @admin.display(description="Nachweis", ordering="year_from")
+    def what(self, obj):
+        years = str(obj.year_from) if obj.year_from == obj.year_to else f"{obj.year_from}–{obj.year_to}"
+        return f"{obj.get_kind_display()} {years}"
 
     @admin.display(description="Stand", ordering="status")
     def state(self, obj):
         if services.is_overdue(obj):
             return format_html('<strong class="wir-overdue">Überfällig seit {}</strong>', obj.due_on.strftime("%d.%m.%Y"))
+        if obj.submitted_at:
+            return f"{obj.get_status_display()} (eingereicht {timezone.localtime(obj.submitted_at):%d.%m.%Y})"
         return obj.get_status_display()
 
     def has_add_permission(self, request):
