@@ -193,3 +193,33 @@ def test_check_through_the_admin_and_the_pdf(funded, items, people, staffers, cl
 
     assert_tagged_pdf_a3a(check.notice.pdf.read(),
                           title=f"Prüfvermerk zum Verwendungsnachweis {funded.file_number}")
+
+
+def test_sample_receipts_requested_and_uploaded(funded, items, people, staffers, client_as, proof):
+    from django.core import mail as django_mail  # noqa: F401 - the outbox is the table below
+
+    from applications.models import OutboundMail, ProofDocument
+
+    expense(funded, items[0], "100.00")
+    _ready(proof)
+    services.proof_submit(proof=proof, user=people["signatory"])
+    check = services.check_start(proof=proof, user=staffers["sachbearbeitung"], depth=CheckDepth.THOROUGH)
+    services.check_request_samples(check=check, user=staffers["sachbearbeitung"], cost_items=[items[1]])
+    assert OutboundMail.objects.filter(kind="proof_samples", subject__startswith="Belege zum Verwendungsnachweis").exists()
+    client = client_as(people["colleague"])
+    page = client.get(reverse("portal:proof_report", args=[funded.pk, proof.pk])).content.decode()
+    assert "bittet um Belege zu: 2027 Sachkosten" in page
+    url = reverse("portal:proof_upload", args=[funded.pk, proof.pk])
+    pdf = b"%PDF-1.7\n%beleg\n"
+    response = client.post(url, {"upload": SimpleUploadedFile("r.pdf", pdf), "cost_item": items[0].pk})
+    assert response.status_code == 400  # not a requested line: not among the choices
+    response = client.post(url, {"upload": SimpleUploadedFile("r.pdf", pdf), "cost_item": items[1].pk})
+    assert response.status_code == 302
+    document = ProofDocument.objects.get()
+    assert (document.kind, document.cost_item_id) == ("receipt", items[1].pk)
+    with pytest.raises(services.ProofError, match="keine Belege angefordert"):
+        services.proof_document_store(proof=proof, user=people["colleague"], kind="receipt", cost_item=items[0],
+                                      upload=SimpleUploadedFile("r.pdf", pdf))
+    # a supporting document after submission is refused (only requested receipts)
+    response = client.post(url, {"upload": SimpleUploadedFile("bericht.pdf", pdf)})
+    assert response.status_code == 400 and ProofDocument.objects.count() == 1
