@@ -32,10 +32,10 @@ from .selectors import (
     PENDING,
     ReportFilters,
     cash_flow,
-    proof_states,
     filter_choices,
     programme_overview,
     programme_trend,
+    proof_states,
     regions_report,
 )
 

@@ -19,7 +19,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -696,8 +696,8 @@ def proof_statement(proof: Proof) -> list[StatementYear]:
             income_planned={k: money(getattr(plan, k, ZERO) if plan and k != "revenues" else ZERO)
                             for k in INCOME_LABELS},
             income_actual={k: money(getattr(income, k) if income else ZERO) for k in INCOME_LABELS},
-            grant_approved=money((plan.approved_grant if plan and plan.approved_grant is not None
-                                  else (plan.requested_grant if plan else ZERO))),
+            grant_approved=money(plan.approved_grant if plan and plan.approved_grant is not None
+                                  else (plan.requested_grant if plan else ZERO)),
             grant_paid=money(paid.get(year) or ZERO),
         ))
     return years

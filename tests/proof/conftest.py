@@ -8,15 +8,16 @@ import pytest
 
 from applications.models import Application, CostItem, Expense, Payment, PaymentStatus
 from applications.proof import services
-from tests.payments.conftest import client_as, fund, org, people, staffers  # noqa: F401 - fixtures
 from tests.factories import application
+from tests.payments.conftest import client_as, fund, org, people, staffers  # noqa: F401 - fixtures
 
 D = Decimal
 
 
-def funded_app(org, *, code="fallmanagement", year=2027, grant="30000.00", costs="40000.00") -> Application:
+def funded_app(organisation, *, code="fallmanagement", year=2027, grant="30000.00", costs="40000.00") -> Application:
     """One-year approval: plan `costs` (one personnel line), own funds costs − grant, grant approved as asked."""
-    return fund(application(organisation=org, code=code, year=year, grant=grant, costs=costs), {year: D(grant)})
+    return fund(application(organisation=organisation, code=code, year=year, grant=grant, costs=costs),
+                {year: D(grant)})
 
 
 def add_lines(app: Application, lines: list[tuple[str, str]]) -> list[CostItem]:
