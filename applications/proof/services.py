@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Sum
+from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,13 +99,20 @@ def _notice_dues(application: Application) -> list[decision_rules.ProofDue] | No
     """The due dates the latest approval or amendment notice named (None: no notice names them)."""
     notice = (Notice.objects.filter(application_id=application.pk, kind__in=(NoticeKind.APPROVAL, NoticeKind.AMENDMENT))
               .order_by("-created_at", "-id").only("context").first())
-    context = notice.context if notice else {}
+    return _dues_from(notice.context if notice else {})
+
+
+def _dues_from(context: dict) -> list[decision_rules.ProofDue] | None:
+    """Due dates from a notice's context (or the same keys read from the database); None if it names none."""
     if not context.get("proof_deadline") or not context.get("period_end"):
         return None
+    interim = context.get("proof_interim") or []
+    if isinstance(interim, str):  # read as text from the database (KT)
+        interim = json.loads(interim)
     start = datetime.date.fromisoformat(context.get("period_start") or context["period_end"])
     end = datetime.date.fromisoformat(context["period_end"])
     dues = [decision_rules.ProofDue(ProofKind.INTERIM, d["year"], d["year"], datetime.date.fromisoformat(d["due_on"]))
-            for d in context.get("proof_interim") or []]
+            for d in interim]
     dues.append(decision_rules.ProofDue(ProofKind.FINAL, start.year, end.year,
                                         datetime.date.fromisoformat(context["proof_deadline"])))
     return dues
@@ -142,19 +151,40 @@ def proofs_ensure(*, application: Application) -> list[Proof]:
     return list(Proof.objects.filter(application_id=application.pk).order_by("due_on", "id"))
 
 
+ENSURE_BATCH = 1000
+
+
 def proofs_ensure_all(*, limit: int | None = None) -> int:
-    """Beat: create the proofs of funded applications that have none yet (the notice names them; nothing in the
-    core calls this room). Returns how many applications were handled."""
+    """Beat: create the proofs of funded applications that have none yet, as their latest approval or amendment
+    notice named them (nothing in the core calls this room). In batches: per batch one query for the notices'
+    dates (only those keys of the context) and one bulk insert. Returns how many applications were handled."""
     qs = (Application.objects.filter(status__in=FUNDED, period_end__isnull=False)
-          .filter(~Exists(Proof.objects.filter(application_id=OuterRef("pk"))))
-          .select_related("rule__programme_year").order_by("pk"))
-    if limit:
-        qs = qs[:limit]
-    count = 0
-    for application in qs.iterator(chunk_size=500):
-        proofs_ensure(application=application)
-        count += 1
-    return count
+          .filter(~Exists(Proof.objects.filter(application_id=OuterRef("pk")))).order_by("pk")
+          .values_list("pk", "period_start", "period_end", "rule__line_id", "rule__programme_year__year"))
+    rows = list(qs[:limit] if limit else qs)
+    terms: dict[tuple[int, int], decision_rules.ProofTermsValues] = {}
+    for index in range(0, len(rows), ENSURE_BATCH):
+        batch = rows[index:index + ENSURE_BATCH]
+        contexts: dict[int, dict] = {}
+        for n in (Notice.objects.filter(application_id__in=[r[0] for r in batch],
+                                        kind__in=(NoticeKind.APPROVAL, NoticeKind.AMENDMENT))
+                  .order_by("application_id", "-created_at", "-id")
+                  .values("application_id", proof_deadline=KT("context__proof_deadline"),
+                          proof_interim=KT("context__proof_interim"), period_start=KT("context__period_start"),
+                          period_end=KT("context__period_end"))):
+            contexts.setdefault(n["application_id"], n)
+        proofs = []
+        for pk, start, end, line_id, year in batch:
+            dues = _dues_from(contexts.get(pk) or {})
+            if dues is None:
+                if (line_id, year) not in terms:
+                    terms[(line_id, year)] = decision_rules.proof_terms_for(line_id=line_id, year=year)
+                dues = decision_rules.proof_due_dates(period_start=start or end, period_end=end,
+                                                      terms=terms[(line_id, year)])
+            proofs += [Proof(application_id=pk, kind=d.kind, year_from=d.year_from, year_to=d.year_to,
+                             due_on=d.due_on) for d in dues]
+        Proof.objects.bulk_create(proofs, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
 
 
 def is_overdue(proof: Proof, *, today: datetime.date | None = None) -> bool:

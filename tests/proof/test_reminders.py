@@ -81,3 +81,19 @@ def test_overdue_proof_in_the_staff_queue(due_proof, staffers, client_as):
     assert due_proof.application.file_number in response.content.decode()
     response = client.get("/admin/applications/proof/?stand=ueberfaellig")
     assert response.status_code == 200 and "Überfällig seit" in response.content.decode()
+
+
+def test_beat_creates_proofs_as_the_notice_named_them(org):
+    """The batch path reads the dates from the notice's context in the database (as text) like proofs_ensure."""
+    from applications.models import Notice, NoticeKind, Proof
+    from applications.notices.documents import notice_context_build
+    from tests.factories import multi_year_application
+
+    app = multi_year_application(organisation=org, code="vielfaltszentren", year=2026,
+                                 grants={2026: "1000.00", 2027: "1000.00"}, end=d(2027, 8, 31), status="approved")
+    context = notice_context_build(application=app, kind=NoticeKind.APPROVAL, amount=app.requested_amount)
+    context["proof_deadline"] = "2028-03-31"  # what the notice said (here: not what today's terms give)
+    Notice.objects.create(application=app, kind=NoticeKind.APPROVAL, context=context)
+    assert services.proofs_ensure_all() == 1
+    assert list(Proof.objects.order_by("due_on").values_list("kind", "year_from", "year_to", "due_on")) == [
+        ("interim", 2026, 2026, d(2027, 4, 30)), ("final", 2026, 2027, d(2028, 3, 31))]
