@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from funding.models import FinancingType, OrganisationKind
@@ -371,3 +372,58 @@ def declarations_record(declarations: dict, *, user, name: str) -> dict:
         "declared_by": name,
         "declared_by_id": getattr(user, "pk", None),
     }
+
+
+# --- Proof of use: due dates (issue 14) ---------------------------------------------------------------------------
+
+def month_end_after(day: datetime.date, months: int) -> datetime.date:
+    """The last day of the `months`-th month after the month of `day` — how the Nebenbestimmungen word a proof
+    deadline („mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats“, „binnen vier Monaten nach
+    Ablauf des Haushaltsjahres“): 31.12.2027 + 4 -> 30.04.2028; 31.08.2027 + 6 -> 29.02.2028 (leap year)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class ProofTermsValues:
+    interim_months: int = 4
+    final_months: int = 6
+    overspend_percent: Decimal = Decimal("20")
+    spend_months: int = 2
+
+
+def proof_terms_for(*, line_id: int | None, year: int | None) -> ProofTermsValues:
+    """The proof-of-use terms of a line and year (ProofTerms, most specific row first; built-in default: four
+    months after each budget year, six after the period, 20 % per cost line, two months to spend)."""
+    from .models import ProofTerms
+
+    rows = {(r.line_id, r.year): r for r in ProofTerms.objects.filter(
+        Q(line_id=line_id) | Q(line__isnull=True), Q(year=year) | Q(year__isnull=True))}
+    for key in ((line_id, year), (line_id, None), (None, year), (None, None)):
+        row = rows.get(key)
+        if row is not None:
+            return ProofTermsValues(interim_months=row.interim_months, final_months=row.final_months,
+                                    overspend_percent=row.overspend_percent, spend_months=row.spend_months)
+    return ProofTermsValues()
+
+
+@dataclass(frozen=True)
+class ProofDue:
+    kind: str          # "interim" or "final"
+    year_from: int
+    year_to: int
+    due_on: datetime.date
+
+
+def proof_due_dates(*, period_start: datetime.date, period_end: datetime.date,
+                    terms: ProofTermsValues) -> list[ProofDue]:
+    """The proofs a grant owes: an interim proof for every budget year that ends before the period does (Nr. 6.1
+    ANBest-P: within `interim_months` after that year, to the end of the month), and the final proof over the
+    whole period, `final_months` after its end (to the end of the month). A one-year grant owes the final proof
+    only."""
+    dues = [ProofDue("interim", year, year, month_end_after(datetime.date(year, 12, 31), terms.interim_months))
+            for year in range(period_start.year, period_end.year)]
+    dues.append(ProofDue("final", period_start.year, period_end.year,
+                         month_end_after(period_end, terms.final_months)))
+    return dues

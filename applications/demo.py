@@ -364,6 +364,9 @@ def seed_demo() -> None:
     seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)
     # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
     transaction.on_commit(seed_payments_demo)
+    from applications.proof.demo import seed_proof_demo
+
+    transaction.on_commit(seed_proof_demo)  # proof of use (applications/proof), after the payments
 
 
 @transaction.atomic

@@ -555,6 +555,8 @@ class NoticeKind(models.TextChoices):
     AMENDMENT = "amendment", "Änderungsbescheid"
     RECEIPT = "receipt", "Eingangsbestätigung"
     EARLY_START = "early_start", "Zustimmung zum vorzeitigen Maßnahmebeginn"
+    PROOF_RECEIPT = "proof_receipt", "Eingangsbestätigung Verwendungsnachweis"
+    PROOF_CHECK = "proof_check", "Prüfvermerk zum Verwendungsnachweis"
 
 
 class NoticeStatus(models.TextChoices):
@@ -916,3 +918,291 @@ class OutboundMail(models.Model):
 
 
 __all__ += ["MailStatus", "OutboundMail"]
+
+
+# --- Proof of use (applications/proof/): Verwendungsnachweis ----------------------------------------------------
+
+class ProofTerms(models.Model):
+    """The months and tolerances of the proof of use as the Nebenbestimmungen word them, per funding line and year
+    (a row without line or year applies to all). The most specific row wins: line and year, line, year, default.
+    Due dates are fixed on the proof rows when the approval notice is issued, so a later edit never moves a date
+    that a notice already named."""
+
+    line = models.ForeignKey("funding.FundingLine", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name="Förderbereich", help_text="leer = alle Förderbereiche")
+    year = models.PositiveIntegerField("Programmjahr", null=True, blank=True, help_text="leer = alle Jahre")
+    interim_months = models.PositiveSmallIntegerField(
+        "Zwischennachweis: Monate nach Ende des Haushaltsjahres", default=4,
+        help_text="Nr. 6.1 ANBest-P: „binnen vier Monaten nach Ablauf des Haushaltsjahres“ (bis Monatsende)")
+    final_months = models.PositiveSmallIntegerField(
+        "Verwendungsnachweis: Monate nach Ende des Bewilligungszeitraums", default=6,
+        help_text="Nr. 6.1 ANBest-P: „mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats“")
+    overspend_percent = models.DecimalField(
+        "Überschreitung einer Kostenposition ohne Zustimmung bis (%)", max_digits=5, decimal_places=2,
+        default=Decimal("20"), help_text="Nr. 1.2 ANBest-P: Einzelansätze dürfen um bis zu 20 % überschritten "
+                                         "werden, soweit die Überschreitung durch Einsparungen ausgeglichen wird")
+    spend_months = models.PositiveSmallIntegerField(
+        "Ausgezahlte Mittel zu verwenden binnen (Monate)", default=2, help_text="Nr. 1.4 ANBest-P")
+    created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Frist und Toleranz des Verwendungsnachweises"
+        verbose_name_plural = "Fristen und Toleranzen des Verwendungsnachweises"
+        constraints = [
+            models.UniqueConstraint(fields=["line", "year"], name="proofterms_unique"),
+            models.UniqueConstraint(fields=["line"], condition=Q(year__isnull=True), name="proofterms_unique_line"),
+            models.UniqueConstraint(fields=["year"], condition=Q(line__isnull=True), name="proofterms_unique_year"),
+            models.CheckConstraint(condition=Q(interim_months__gte=1) & Q(interim_months__lte=24)
+                                   & Q(final_months__gte=1) & Q(final_months__lte=24), name="proofterms_months"),
+        ]
+
+    def __str__(self) -> str:
+        scope = f"{self.line or 'alle Förderbereiche'}, {self.year or 'alle Jahre'}"
+        return f"{scope}: {self.interim_months}/{self.final_months} Monate, {self.overspend_percent} %"
+
+
+class ProofKind(models.TextChoices):
+    INTERIM = "interim", "Zwischennachweis"
+    FINAL = "final", "Verwendungsnachweis"
+
+
+class ProofStatus(models.TextChoices):
+    OPEN = "open", "Offen"
+    SUBMITTED = "submitted", "Eingereicht"
+    IN_CHECK = "in_check", "In Prüfung"
+    CHECKED = "checked", "Geprüft"
+
+
+class Proof(models.Model):
+    """One proof of use that is due: an interim proof (Zwischennachweis) for a completed budget year of a
+    multi-year grant, or the final proof after the end of the period. Created with the approval notice, with the
+    due date the notice names; kept open while the recipient records expenses, submitted by a signatory, checked
+    by staff (ProofCheck)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="proofs",
+                                    verbose_name="Antrag")
+    kind = models.CharField("Art", max_length=20, choices=ProofKind.choices)
+    year_from = models.PositiveIntegerField("Haushaltsjahr von")
+    year_to = models.PositiveIntegerField("Haushaltsjahr bis")
+    due_on = models.DateField("Vorzulegen bis")
+    status = models.CharField("Status", max_length=20, choices=ProofStatus.choices, default=ProofStatus.OPEN)
+    report = models.JSONField("Sachbericht", default=dict, blank=True)
+    submitted_at = models.DateTimeField("Eingereicht am", null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="Eingereicht von")
+    submitted_by_name = models.CharField("Eingereicht von (Name)", max_length=200, blank=True)
+    snapshot = models.JSONField("Zahlenmäßiger Nachweis bei Einreichung", default=dict, blank=True)
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name="Eingangsbestätigung (PDF)")
+    created_at = models.DateTimeField("Angelegt am", default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = "Verwendungsnachweis"
+        verbose_name_plural = "Verwendungsnachweise"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind", "year_from"], name="proof_once_per_year"),
+            models.CheckConstraint(condition=Q(year_to__gte=F("year_from")), name="proof_years_ordered"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="proof_status_due"),
+            models.Index(fields=["application", "due_on"], name="proof_app_due"),
+        ]
+        permissions = [
+            ("check_proof", "Verwendungsnachweise prüfen (Prüfvermerk entwerfen)"),
+            ("countersign_proof", "Prüfvermerke gegenzeichnen (Vier-Augen-Prinzip)"),
+        ]
+
+    def __str__(self) -> str:
+        years = str(self.year_from) if self.year_from == self.year_to else f"{self.year_from}–{self.year_to}"
+        return f"{self.get_kind_display()} {years} {self.application}"
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.year_from, self.year_to + 1))
+
+
+class Expense(models.Model):
+    """One line of the Belegliste: a payment made for the project, booked to a cost line of the approved plan."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="expenses",
+                                    verbose_name="Antrag")
+    cost_item = models.ForeignKey(CostItem, on_delete=models.PROTECT, related_name="expenses",
+                                  verbose_name="Kostenposition")
+    paid_on = models.DateField("Zahlungsdatum")
+    payee = models.CharField("Empfänger", max_length=200)
+    purpose = models.CharField("Grund der Zahlung", max_length=300)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    receipt_number = models.CharField("Beleg-Nr.", max_length=60, blank=True)
+    imported = models.BooleanField("Importiert", default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Erfasst von")
+    created_at = models.DateTimeField("Erfasst am", default=timezone.now)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = "Beleg"
+        verbose_name_plural = "Belegliste"
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")]
+        indexes = [models.Index(fields=["application", "-paid_on", "-id"], name="expense_app_paid")]
+
+    def __str__(self) -> str:
+        return f"{self.paid_on:%d.%m.%Y} {self.payee}: {self.amount}"
+
+
+class ProofIncome(models.Model):
+    """The income side of the zahlenmäßiger Nachweis for one budget year of a proof (actual figures)."""
+
+    proof = models.ForeignKey(Proof, on_delete=models.CASCADE, related_name="incomes", verbose_name="Nachweis")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    own_funds = models.DecimalField("Eigenmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
+    third_party_funds = models.DecimalField("Drittmittel", max_digits=12, decimal_places=2, default=Decimal("0"))
+    other_public_funds = models.DecimalField("Andere öffentliche Zuwendungen", max_digits=12, decimal_places=2,
+                                             default=Decimal("0"))
+    revenues = models.DecimalField("Einnahmen (z. B. Teilnahmebeiträge)", max_digits=12, decimal_places=2,
+                                   default=Decimal("0"))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = "Einnahmen (Ist)"
+        verbose_name_plural = "Einnahmen (Ist)"
+        constraints = [
+            models.UniqueConstraint(fields=["proof", "year"], name="proofincome_unique"),
+            models.CheckConstraint(condition=Q(own_funds__gte=0) & Q(third_party_funds__gte=0)
+                                   & Q(other_public_funds__gte=0) & Q(revenues__gte=0), name="proofincome_nonneg"),
+        ]
+
+    @property
+    def total(self) -> Decimal:
+        return self.own_funds + self.third_party_funds + self.other_public_funds + self.revenues
+
+
+def proof_document_path(instance, filename: str) -> str:
+    return f"proofs/{instance.application.organisation_id}/{instance.application_id}/{secrets.token_hex(16)}"
+
+
+class ProofDocumentKind(models.TextChoices):
+    SUPPORT = "support", "Nachweis zum Sachbericht"
+    RECEIPT = "receipt", "Beleg (Stichprobe)"
+
+
+class ProofDocument(models.Model):
+    """A supporting document of the Sachbericht or a receipt asked for as a sample, checked like every upload."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="proof_documents",
+                                    verbose_name="Antrag")
+    proof = models.ForeignKey(Proof, on_delete=models.CASCADE, related_name="documents", verbose_name="Nachweis")
+    kind = models.CharField("Art", max_length=20, choices=ProofDocumentKind.choices)
+    cost_item = models.ForeignKey(CostItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name="Kostenposition")
+    file = models.FileField("Datei", upload_to=proof_document_path, max_length=300)
+    original_name = models.CharField("Dateiname", max_length=255)
+    content_type = models.CharField("Dateityp", max_length=100)
+    size = models.PositiveIntegerField("Größe (Bytes)")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+", verbose_name="Hochgeladen von")
+    uploaded_at = models.DateTimeField("Hochgeladen am", default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "Unterlage zum Verwendungsnachweis"
+        verbose_name_plural = "Unterlagen zum Verwendungsnachweis"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ProofReminderKind(models.TextChoices):
+    BEFORE = "before", "Vor Fristablauf"
+    DUE = "due", "Am Tag des Fristablaufs"
+    OVERDUE_1 = "overdue_1", "Überfällig (erste Mahnung)"
+    OVERDUE_2 = "overdue_2", "Überfällig (zweite Mahnung)"
+
+
+class ProofReminder(models.Model):
+    """A reminder sent for a proof: one row per proof and kind, so the beat job never sends the same twice."""
+
+    proof = models.ForeignKey(Proof, on_delete=models.CASCADE, related_name="reminders", verbose_name="Nachweis")
+    kind = models.CharField("Art", max_length=20, choices=ProofReminderKind.choices)
+    due_on = models.DateField("Frist zum Zeitpunkt der Erinnerung")
+    sent_at = models.DateTimeField("Erstellt am", default=timezone.now)
+    mail = models.ForeignKey(OutboundMail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name="E-Mail")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = "Erinnerung zum Verwendungsnachweis"
+        verbose_name_plural = "Erinnerungen zum Verwendungsnachweis"
+        constraints = [models.UniqueConstraint(fields=["proof", "kind"], name="proofreminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.proof}"
+
+
+class CheckDepth(models.TextChoices):
+    CURSORY = "cursory", "Kursorische Prüfung (VV Nr. 11.1 zu § 44 LHO)"
+    THOROUGH = "thorough", "Vertiefte Prüfung (VV Nr. 11.2 zu § 44 LHO)"
+
+
+class CheckStatus(models.TextChoices):
+    DRAFT = "draft", "In Bearbeitung"
+    SAMPLES_REQUESTED = "samples", "Belege angefordert"
+    SIGNED = "signed", "Gezeichnet, wartet auf Gegenzeichnung"
+    COUNTERSIGNED = "countersigned", "Gegengezeichnet (abgeschlossen)"
+
+
+class CheckOutcome(models.TextChoices):
+    NONE = "", "–"
+    ACCEPTED = "accepted", "Ohne Beanstandung (Zwischennachweis)"
+    CLOSED = "closed", "Ohne Beanstandung – Förderfall abgeschlossen"
+    REPAYMENT = "repayment", "Rückforderung einzuleiten"
+
+
+class ProofCheck(models.Model):
+    """The check of a proof of use by staff (VV Nr. 11 zu § 44 LHO): checklist, sample receipts, the recomputed
+    grant and the Prüfvermerk, signed by the person who checked and countersigned by another (four eyes)."""
+
+    proof = models.ForeignKey(Proof, on_delete=models.PROTECT, related_name="checks", verbose_name="Nachweis")
+    depth = models.CharField("Prüfungstiefe", max_length=20, choices=CheckDepth.choices, default=CheckDepth.CURSORY)
+    status = models.CharField("Status", max_length=20, choices=CheckStatus.choices, default=CheckStatus.DRAFT)
+    checklist = models.JSONField("Prüfliste", default=dict, blank=True)
+    notes = models.TextField("Prüfungsfeststellungen", blank=True, max_length=REASONS_MAX)
+    sample_items = models.ManyToManyField(CostItem, blank=True, related_name="+",
+                                          verbose_name="Belege angefordert für")
+    samples_requested_at = models.DateTimeField("Belege angefordert am", null=True, blank=True)
+    result = models.JSONField("Neuberechnung", default=dict, blank=True)
+    grant_due = models.DecimalField("Zuwendung nach Prüfung", max_digits=12, decimal_places=2, null=True, blank=True)
+    paid = models.DecimalField("Ausgezahlt", max_digits=12, decimal_places=2, null=True, blank=True)
+    repayment = models.DecimalField("Rückforderung", max_digits=12, decimal_places=2, null=True, blank=True)
+    outcome = models.CharField("Ergebnis", max_length=20, choices=CheckOutcome.choices, blank=True, default="")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Begonnen von")
+    started_at = models.DateTimeField("Begonnen am", default=timezone.now)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name="Geprüft von")
+    signed_by_name = models.CharField("Geprüft von (Name)", max_length=200, blank=True)
+    signed_at = models.DateTimeField("Geprüft am", null=True, blank=True)
+    countersigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                         blank=True, related_name="+", verbose_name="Gegengezeichnet von")
+    countersigned_by_name = models.CharField("Gegengezeichnet von (Name)", max_length=200, blank=True)
+    countersigned_at = models.DateTimeField("Gegengezeichnet am", null=True, blank=True)
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name="Prüfvermerk (PDF)")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "Prüfung des Verwendungsnachweises"
+        verbose_name_plural = "Prüfungen der Verwendungsnachweise"
+        constraints = [
+            models.CheckConstraint(condition=Q(countersigned_by__isnull=True) | ~Q(countersigned_by=F("signed_by")),
+                                   name="proofcheck_four_eyes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prüfung {self.proof}"
+
+
+__all__ += ["CheckDepth", "CheckOutcome", "CheckStatus", "Expense", "Proof", "ProofCheck", "ProofDocument",
+            "ProofDocumentKind", "ProofIncome", "ProofKind", "ProofReminder", "ProofReminderKind", "ProofStatus",
+            "ProofTerms"]

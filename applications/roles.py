@@ -16,6 +16,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_organisationevent",
         "applications.view_payment", "applications.confirm_payment", "applications.view_paymentplan",
         "applications.add_paymentplan", "applications.change_paymentplan",
+        # proof of use: check (draft and sign the Prüfvermerk); the countersignature is Bewilligung's
+        "applications.view_proof", "applications.check_proof", "applications.view_proofcheck",
+        "applications.view_proofreminder", "applications.view_proofterms",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -27,6 +30,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_budget", "applications.view_reports",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",
         "applications.view_organisationevent",
+        # proof of use: countersign the Prüfvermerk (four eyes); the terms per line and year are legal texts
+        "applications.view_proof", "applications.countersign_proof", "applications.view_proofcheck",
+        "applications.view_proofreminder", "applications.view_proofterms", "applications.add_proofterms",
+        "applications.change_proofterms",
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",

@@ -35,6 +35,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from applications.models import Application
 from applications.workflow import Status
@@ -542,3 +543,56 @@ def cash_flow(filters: ReportFilters) -> CashFlow:
         .annotate(n=Count("id"), paid=_money_sum("amount")).order_by("y")
     ]
     return CashFlow(months=months, years=years)
+
+
+# --- Proof of use (applications/proof): state per year, line and region -----------------------------------------
+
+@dataclass(frozen=True)
+class ProofStateRow:
+    year: int
+    line: str
+    region: str
+    due: int
+    overdue: int
+    submitted: int
+    checked: int
+    repayment: Decimal
+
+    @property
+    def total(self) -> int:
+        return self.due + self.overdue + self.submitted + self.checked
+
+
+def proof_states(filters: ReportFilters, *, today: datetime.date | None = None) -> list[ProofStateRow]:
+    """Proofs of use per budget year (the last year a proof covers), line and Regierungsbezirk: due (open, not yet
+    overdue), overdue, submitted (incl. in check), checked — and the repayments the countersigned checks computed.
+    The year filter picks the proofs covering that budget year. Two queries, whatever the number of proofs."""
+    from applications.models import CheckStatus, Proof, ProofCheck, ProofStatus
+
+    today = today or timezone.localdate()
+    proofs = Proof.objects.filter(filters.application_q("application__"))
+    checks = ProofCheck.objects.filter(filters.application_q("proof__application__"), status=CheckStatus.COUNTERSIGNED)
+    if filters.year:
+        proofs = proofs.filter(year_from__lte=filters.year, year_to__gte=filters.year)
+        checks = checks.filter(proof__year_from__lte=filters.year, proof__year_to__gte=filters.year)
+    if filters.line_id:
+        proofs = proofs.filter(application__rule__line_id=filters.line_id)
+        checks = checks.filter(proof__application__rule__line_id=filters.line_id)
+    keys = ("year_to", "application__rule__line__name", "application__organisation__regierungsbezirk")
+    repayments = {
+        (r["proof__year_to"], r["proof__application__rule__line__name"],
+         r["proof__application__organisation__regierungsbezirk"]): r["total"]
+        for r in checks.order_by().values(*[f"proof__{k}" for k in keys]).annotate(total=_money_sum("repayment"))
+    }
+    rows = []
+    for r in (proofs.order_by().values(*keys)
+              .annotate(due=Count("id", filter=Q(status=ProofStatus.OPEN, due_on__gte=today)),
+                        overdue=Count("id", filter=Q(status=ProofStatus.OPEN, due_on__lt=today)),
+                        submitted=Count("id", filter=Q(status__in=(ProofStatus.SUBMITTED, ProofStatus.IN_CHECK))),
+                        checked=Count("id", filter=Q(status=ProofStatus.CHECKED)))
+              .order_by(*keys)):
+        key = (r["year_to"], r["application__rule__line__name"], r["application__organisation__regierungsbezirk"])
+        rows.append(ProofStateRow(year=key[0], line=key[1], region=key[2], due=r["due"], overdue=r["overdue"],
+                                  submitted=r["submitted"], checked=r["checked"],
+                                  repayment=repayments.get(key) or Decimal("0.00")))
+    return rows

@@ -9,6 +9,7 @@ urlpatterns = [
     path("verlauf/", views.trend, name="trend"),
     path("regionen/", views.regions, name="regions"),
     path("auszahlungen/", views.cash_flow_page, name="cash_flow"),
+    path("verwendungsnachweise/", views.proofs_page, name="proofs"),
     path("export/<slug:dataset>.<slug:fmt>", views.export, name="export"),
     path("pdf/", views.pdf_jobs, name="pdf_jobs"),
     path("pdf/neu/", views.pdf_create, name="pdf_create"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ from .selectors import (
     filter_choices,
     programme_overview,
     programme_trend,
+    proof_states,
     regions_report,
 )
 
@@ -250,6 +252,20 @@ def cash_flow_page(request):
     flow = figures.get_or_compute(("cash_flow", filters), lambda: cash_flow(filters))
     return render(request, "reports/cash_flow.html", _context(request, form, filters, choices, figures=figures,
                                                               flow=flow))
+
+
+@require_GET
+@report_access
+def proofs_page(request):
+    """Proof of use per budget year, line and region: due, overdue, submitted, checked (not cached: "overdue"
+    changes with the day; two aggregate queries)."""
+    figures = _figures()
+    form, filters, choices = _filters(request, figures=figures)
+    rows = proof_states(filters)
+    totals = {k: sum(getattr(r, k) for r in rows) for k in ("due", "overdue", "submitted", "checked")}
+    totals["repayment"] = sum((r.repayment for r in rows), Decimal("0.00"))
+    return render(request, "reports/proofs.html", _context(request, form, filters, choices, figures=figures,
+                                                           rows=rows, totals=totals))
 
 
 @require_GET

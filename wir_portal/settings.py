@@ -433,3 +433,11 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "mail-outbox-flush": {"task": "applications.notices.tasks.mail_outbox_flush", "schedule": 60.0},
 }
+
+# Proof of use (applications/proof/): reminders relative to the due date in days (negative: before), each sent once
+# per proof; the beat job also creates the proofs funded applications owe.
+WIR_PROOF_REMINDER_DAYS = {"before": -28, "due": 0, "overdue_1": 14, "overdue_2": 42}
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "proof-reminders": {"task": "applications.proof.tasks.proof_reminders", "schedule": 60 * 60 * 24},
+}

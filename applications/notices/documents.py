@@ -23,6 +23,8 @@ SUBJECTS = {
     NoticeKind.AMENDMENT: "Änderungsbescheid",
     NoticeKind.RECEIPT: "Eingangsbestätigung",
     NoticeKind.EARLY_START: "Zustimmung zum vorzeitigen Maßnahmebeginn",
+    NoticeKind.PROOF_RECEIPT: "Eingangsbestätigung Verwendungsnachweis",
+    NoticeKind.PROOF_CHECK: "Prüfvermerk zum Verwendungsnachweis",
 }
 
 
@@ -124,7 +126,15 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
         "signer": signer if kind != NoticeKind.RECEIPT else "",
     }
     if application.period_end:
-        context["proof_deadline"] = _iso(decision_rules.proof_of_use_deadline(application.period_end))
+        # The proof-of-use terms of the line and year (ProofTerms; default: 6 months after the period, 4 after each
+        # completed budget year of a multi-year grant) — applications/proof creates its due rows from the same.
+        terms = decision_rules.proof_terms_for(line_id=rule.line_id, year=rule.programme_year.year)
+        dues = decision_rules.proof_due_dates(period_start=application.period_start or application.period_end,
+                                              period_end=application.period_end, terms=terms)
+        context["proof_deadline"] = _iso(dues[-1].due_on)
+        context["proof_final_months"] = terms.final_months
+        context["proof_interim_months"] = terms.interim_months
+        context["proof_interim"] = [{"year": d.year_from, "due_on": _iso(d.due_on)} for d in dues[:-1]]
     context["anbest_key"] = decision_rules.anbest_for(org) or ""
     context["recipient"]["legal_form_label"] = org.get_legal_form_display() if org.legal_form else ""
     context["bank"] = {"iban": decision_rules.iban_display(org.iban), "holder": org.account_holder}

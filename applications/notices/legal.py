@@ -2,7 +2,8 @@
 
 Texts are plain text; a blank line starts a new paragraph. Placeholders are replaced literally (no str.format, so
 braces typed by staff cannot break rendering): {court_name}, {court_address}, {authority}, {authority_name},
-{signer}, {submitted_date}, {proof_deadline}, {ministry}, {bank_account}, {receipt_days}, {early_start_from}.
+{signer}, {submitted_date}, {proof_deadline}, {proof_final_months},
+{proof_final_month_ordinal}, {proof_interim_months}, {proof_interim_deadlines}, {ministry}, {bank_account}, {receipt_days}, {early_start_from}.
 Notices record the versions they used (Notice.legal_versions), so an old notice can be re-rendered exactly.
 """
 
@@ -100,12 +101,21 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "proof_of_use": (
         "Verwendungsnachweis",
-        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Erfüllung des Zuwendungszwecks, "
-        "spätestens jedoch mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats nachzuweisen, das "
-        "ist der {proof_deadline}. Der Verwendungsnachweis besteht aus einem "
+        "Die Verwendung der Zuwendung ist innerhalb von {proof_final_months} Monaten nach Erfüllung des "
+        "Zuwendungszwecks, spätestens jedoch mit Ablauf des {proof_final_month_ordinal} auf den "
+        "Bewilligungszeitraum folgenden Monats nachzuweisen, das ist der {proof_deadline}. Der "
+        "Verwendungsnachweis besteht aus einem "
         "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
         "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
         "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
+    ),
+    "proof_of_use_interim": (
+        "Zwischennachweis (mehrjährige Bewilligung)",
+        "Ist der Zuwendungszweck nicht bis zum Ablauf eines Haushaltsjahres erfüllt, ist binnen "
+        "{proof_interim_months} Monaten nach Ablauf des Haushaltsjahres über die in diesem Jahr erhaltenen Beträge "
+        "ein Zwischennachweis (Sachbericht und zahlenmäßiger Nachweis) zu führen (Nr. 6.1 ANBest-P / ANBest-GK), "
+        "jeweils bis zum Ende des Monats: {proof_interim_deadlines}. Die Belegliste führen Sie laufend im "
+        "WIR-Portal.",
     ),
     "repayment": (
         "Erstattung und Verzinsung",
@@ -114,6 +124,19 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Eintritt der Unwirksamkeit an mit fünf Prozentpunkten über dem Basiszinssatz jährlich zu verzinsen "
         "(§ 49a Abs. 3 HVwVfG). Werden ausgezahlte Beträge nicht innerhalb von zwei Monaten zweckentsprechend "
         "verwendet, können für die Zeit bis zur Verwendung ebenfalls Zinsen verlangt werden (§ 49a Abs. 4 HVwVfG).",
+    ),
+    "proof_retention": (
+        "Eingangsbestätigung Verwendungsnachweis: Aufbewahrung",
+        "Diese Eingangsbestätigung ist keine Anerkennung des Nachweises; die Prüfung bleibt vorbehalten (VV Nr. 11 "
+        "zu § 44 LHO). Bitte bewahren Sie alle Belege, Verträge und Unterlagen zum Vorhaben fünf Jahre nach "
+        "Vorlage des Verwendungsnachweises auf (Nr. 6.9 ANBest-P) und legen Sie sie auf Anforderung vor.",
+    ),
+    "proof_check": (
+        "Prüfvermerk: Rechtsgrundlage",
+        "Die Bewilligungsbehörde hat den Verwendungsnachweis nach Nr. 11 der Verwaltungsvorschriften zu § 44 LHO "
+        "geprüft. Ergibt die Prüfung, dass die Zuwendung nicht in voller Höhe zustand, wird über die Erstattung "
+        "nach Anhörung (§ 28 HVwVfG) in einem gesonderten Bescheid entschieden (§§ 49 Abs. 3, 49a HVwVfG); dieser "
+        "Vermerk ist kein Rückforderungsbescheid.",
     ),
     "data_protection": (
         "Hinweis zum Datenschutz",
@@ -133,16 +156,20 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 # Which blocks each kind of notice uses (the admin lists all; the renderer records the versions of these).
 KIND_TEXTS: dict[str, list[str]] = {
     "approval": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
-                 "purpose_clause", "payment", "proof_of_use", "anbest_p", "anbest_gk", "repayment", "remedies",
+                 "purpose_clause", "payment", "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "repayment", "remedies",
                  "delivery", "data_protection"],
     "rejection": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
                   "remedies", "delivery", "data_protection"],
     "amendment": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
-                  "proof_of_use", "anbest_p", "anbest_gk", "remedies", "delivery", "data_protection"],
+                  "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "remedies", "delivery", "data_protection"],
     "receipt": ["authority", "authority_contact", "return_address", "signature", "ministry", "early_start",
                 "data_protection"],
     "early_start": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
                     "early_start_consent", "remedies", "delivery", "data_protection"],
+    "proof_receipt": ["authority", "authority_contact", "return_address", "signature", "ministry",
+                      "proof_retention", "data_protection"],
+    "proof_check": ["authority", "authority_contact", "return_address", "signature", "ministry", "proof_check",
+                    "data_protection"],
 }
 
 # Built-in texts that an earlier release seeded and this one corrects. A block whose newest version is still one of
@@ -159,6 +186,12 @@ SUPERSEDED_DEFAULTS: dict[str, list[str]] = {
         "und soll einen bestimmten Antrag enthalten.",
     ],
     "proof_of_use": [
+        "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Erfüllung des Zuwendungszwecks, "
+        "spätestens jedoch mit Ablauf des sechsten auf den Bewilligungszeitraum folgenden Monats nachzuweisen, das "
+        "ist der {proof_deadline}. Der Verwendungsnachweis besteht aus einem "
+        "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "
+        "und einer Belegliste (Datum, Empfänger/Einzahler, Grund und Betrag jeder Zahlung). Die Belege sind fünf "
+        "Jahre nach Vorlage des Verwendungsnachweises aufzubewahren.",
         "Die Verwendung der Zuwendung ist innerhalb von sechs Monaten nach Ablauf des Bewilligungszeitraums, "
         "spätestens bis zum {proof_deadline}, nachzuweisen. Der Verwendungsnachweis besteht aus einem "
         "Sachbericht, einem zahlenmäßigen Nachweis, der wie der Finanzierungsplan gegliedert ist (Soll und Ist), "

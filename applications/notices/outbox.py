@@ -50,6 +50,8 @@ TEMPLATES = {
     NoticeKind.AMENDMENT: "notices/amendment.html",
     NoticeKind.RECEIPT: "notices/receipt.html",
     NoticeKind.EARLY_START: "notices/early_start.html",
+    NoticeKind.PROOF_RECEIPT: "notices/proof_receipt.html",
+    NoticeKind.PROOF_CHECK: "notices/proof_check.html",
 }
 NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START}
 
@@ -75,6 +77,12 @@ def _percent(value) -> str:
         return ""
     text = f"{Decimal(value).normalize():f}"
     return text.replace(".", ",")
+
+
+_MONTH_WORDS = {1: "einem", 2: "zwei", 3: "drei", 4: "vier", 5: "fünf", 6: "sechs", 7: "sieben", 8: "acht",
+                9: "neun", 10: "zehn", 11: "elf", 12: "zwölf"}
+_MONTH_ORDINALS = {1: "ersten", 2: "zweiten", 3: "dritten", 4: "vierten", 5: "fünften", 6: "sechsten",
+                   7: "siebten", 8: "achten", 9: "neunten", 10: "zehnten", 11: "elften", 12: "zwölften"}
 
 
 @dataclass
@@ -112,11 +120,19 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "receipt_days": {3: "dritten", 4: "vierten"}.get(decision_rules.receipt_days(), str(decision_rules.receipt_days())),
         "early_start_from": (_date(context.get("early_start_from")).strftime("%d.%m.%Y")
                              if context.get("early_start_from") else ""),
+        # proof of use (applications/proof): months as the Nebenbestimmungen word them, interim due dates
+        "proof_final_months": _MONTH_WORDS.get(context.get("proof_final_months") or 6, str(context.get("proof_final_months"))),
+        "proof_final_month_ordinal": _MONTH_ORDINALS.get(context.get("proof_final_months") or 6,
+                                                         f"{context.get('proof_final_months')}."),
+        "proof_interim_months": _MONTH_WORDS.get(context.get("proof_interim_months") or 4,
+                                                 str(context.get("proof_interim_months"))),
+        "proof_interim_deadlines": "; ".join(
+            f"für {d['year']} bis zum {_date(d['due_on']):%d.%m.%Y}" for d in context.get("proof_interim") or []),
     }
     if legal_versions:
         # A notice keeps what it said: blocks introduced after it was decided (e.g. the ministry's current name, the
         # legal basis) are not added when it is rendered again.
-        for key in ("ministry", "legal_basis", "delivery", "early_start_consent"):
+        for key in ("ministry", "legal_basis", "delivery", "early_start_consent", "proof_of_use_interim"):
             if key not in legal_versions:
                 texts.pop(key, None)
                 values[key] = ""
@@ -191,6 +207,8 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "reasons": legal.paragraphs(context.get("reasons") or ""),
         "purpose": legal.paragraphs(context.get("purpose") or ""),
         "early_start_reason": legal.paragraphs(context.get("early_start_reason") or ""),
+        "proof_interim": [{"year": d["year"], "due_on": _date(d["due_on"])} for d in context.get("proof_interim") or []],
+        "proof": context.get("proof") or {},
     }
     html = render_to_string(TEMPLATES[kind], template_context)
     file_number = context.get("file_number") or ""

@@ -395,6 +395,30 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProofFilter(admin.SimpleListFilter):
+    """The work queue's view of the proof of use (applications/proof): grants whose proof is overdue or waits to be
+    checked. The proofs themselves are checked under „Verwendungsnachweise“."""
+
+    title = "Verwendungsnachweis"
+    parameter_name = "nachweis"
+
+    def lookups(self, request, model_admin):
+        return [("ueberfaellig", "überfällig"), ("pruefen", "eingereicht, zu prüfen")]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Exists, OuterRef
+
+        from applications.models import Proof, ProofStatus
+
+        if self.value() == "ueberfaellig":
+            proofs = Proof.objects.filter(status=ProofStatus.OPEN, due_on__lt=timezone.localdate())
+        elif self.value() == "pruefen":
+            proofs = Proof.objects.filter(status__in=(ProofStatus.SUBMITTED, ProofStatus.IN_CHECK))
+        else:
+            return queryset
+        return queryset.filter(Exists(proofs.filter(application_id=OuterRef("pk"))))
+
+
 QUEUE_COLUMNS = ("file_number", "organisation_name", "line_short", "year", "status", "requested", "approved",
                  "waiting_days")
 # What the queue's columns read: the application's own fields (texts, JSON details, contacts stay in the database)
@@ -498,6 +522,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         ("organisation__district", titled(admin.RelatedFieldListFilter, "Landkreis / Stadt")),
         ("organisation__kind", titled(admin.ChoicesFieldListFilter, "Art der Organisation")),
         WaitingFilter,
+        ProofFilter,
     ]
     list_select_related = False  # the columns read annotations (WorkQueueChangeList.get_results), no related rows
     search_fields = ["file_number", "title", "organisation__name"]

@@ -49,6 +49,7 @@ RESTRICTED = {
     "amendment_request": "get",        # Änderungsantrag, early start, remedy waiver: signatories only
     "early_start_request": "get",
     "remedy_waive": "post",
+    "proof_submit": "post",            # proof of use: members keep the Belegliste; signatories submit
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -69,6 +70,9 @@ KWARG_SOURCES = {
     "token": (lambda w, name: w.invitation_token if name == "invitation-accept" else w.registration_token, False),
     "pk": (lambda w, name: w.pk_for(name), True),
     "payment_pk": (lambda w, name: w.payment.pk, True),
+    "proof_pk": (lambda w, name: w.proof.pk, True),
+    "expense_pk": (lambda w, name: w.expense.pk, True),
+    "doc_pk": (lambda w, name: w.proof_document.pk, True),
 }
 
 
@@ -121,6 +125,17 @@ class World:
                                        costs="2000.00"), {2027: Decimal("1000.00")})
         self.payment = Payment.objects.create(application=self.funded, year=2027, amount=Decimal("100.00"),
                                               status=PaymentStatus.PAID)
+        from applications.models import Expense, ProofDocument
+        from applications.proof.services import proofs_ensure
+
+        self.proof = proofs_ensure(application=self.funded)[-1]
+        self.expense = Expense.objects.create(application=self.funded, cost_item=self.funded.cost_items.first(),
+                                              paid_on=self.funded.period_start, payee="A", purpose="B",
+                                              amount=Decimal("10.00"))
+        self.proof_document = ProofDocument(application=self.funded, proof=self.proof, kind="support",
+                                            original_name="bericht.pdf", content_type="application/pdf", size=17,
+                                            sha256="0" * 64)
+        self.proof_document.file.save("bericht.pdf", ContentFile(b"%PDF-1.7\n%matrix\n"), save=True)
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -129,7 +144,7 @@ class World:
             return self.attachment.pk
         if name.startswith("notice") or name == "remedy_waive":  # URLs under bescheide/<pk>/ name a notice
             return self.notice.pk
-        if name.startswith("payment"):
+        if name.startswith("payment") or name.startswith("proof"):
             return self.funded.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 

@@ -739,3 +739,95 @@ def scale_seed_payments(*, count: int, seed: int = 7, execution_date: datetime.d
         run.count, run.total = len(payments), total
         run.save(update_fields=["count", "total"])
         return run
+
+
+def scale_seed_proofs(*, share: float = 0.2, per_proof: int = 50, owner_rows: int = 2000, seed: int = 7) -> dict:
+    """Benchmark hook (applications/proof): for `share` of the funded applications the proofs they owe (due dates
+    from the default terms) with about `per_proof` Belege each, a third of them submitted; the bench owner's newest
+    funded application gets `owner_rows` Belege (the paged Belegliste). Bulk-inserted in one transaction."""
+    from applications import decision_rules
+    from applications.models import Application, Expense, Proof, ProofStatus
+    from applications.workflow import FUNDED
+
+    rng = random.Random(seed)
+    terms = decision_rules.ProofTermsValues()
+    with transaction.atomic():
+        funded = list(Application.objects.filter(status__in=FUNDED, period_end__isnull=False)
+                      .exclude(proofs__isnull=False).order_by("id").values_list("id", "period_start", "period_end"))
+        chosen = [row for row in funded if rng.random() < share]
+        owner = (Application.objects.filter(organisation__name=OWNER_ORG_NAME, status__in=FUNDED,
+                                            period_end__isnull=False).order_by("-id").values_list("id", flat=True).first())
+        if owner and owner not in {row[0] for row in chosen}:
+            chosen += [row for row in funded if row[0] == owner]
+        items: dict[int, list[tuple[int, int, Decimal]]] = {}
+        for cid, app_id, year, amount, approved in (CostItem.objects.filter(application_id__in=[r[0] for r in chosen])
+                                                    .values_list("id", "application_id", "year", "amount",
+                                                                 "approved_amount").order_by("id")):
+            items.setdefault(app_id, []).append((cid, year, approved if approved is not None else amount))
+        proofs, expenses = [], []
+        for app_id, start, end in chosen:
+            dues = decision_rules.proof_due_dates(period_start=start or end, period_end=end, terms=terms)
+            for due in dues:
+                submitted = rng.random() < 0.33
+                proofs.append(Proof(application_id=app_id, kind=due.kind, year_from=due.year_from,
+                                    year_to=due.year_to, due_on=due.due_on,
+                                    status=ProofStatus.SUBMITTED if submitted else ProofStatus.OPEN,
+                                    submitted_at=timezone.now() if submitted else None,
+                                    submitted_by_name="Bench" if submitted else ""))
+            lines = [i for i in items.get(app_id, []) if i[2] > 0]
+            if not lines:
+                continue
+            count = owner_rows if app_id == owner else per_proof
+            for n in range(count):
+                cid, year, approved = lines[n % len(lines)]
+                day = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 330))
+                day = min(max(day, start or day), end)
+                expenses.append(Expense(application_id=app_id, cost_item_id=cid, paid_on=day,
+                                        payee=f"Zahlungsempfänger {rng.randint(1, 500)}",
+                                        purpose=rng.choice(["Honorar", "Miete", "Material", "Entgelt", "Fahrtkosten"]),
+                                        amount=_m(max(Decimal("1.00"), approved / (count * 2)))))
+            if len(expenses) >= 20000:
+                Expense.objects.bulk_create(expenses, batch_size=5000)
+                expenses = []
+        Proof.objects.bulk_create(proofs, batch_size=5000, ignore_conflicts=True)
+        Expense.objects.bulk_create(expenses, batch_size=5000)
+    return {"applications": len(chosen), "proofs": len(proofs),
+            "expenses": Expense.objects.count(), "owner_application": owner}
+
+
+def proof_reminders_benchmark(*, stdout=None) -> dict:
+    """Time the daily beat job of the proof of use over all applications (create missing proofs, send the due
+    reminders) on one chosen day; everything it wrote is rolled back, so it can be measured again."""
+    import time
+
+    from django.db.models import Min
+
+    from applications.models import Proof
+    from applications.proof import services
+
+    first_due = Proof.objects.aggregate(d=Min("due_on"))["d"]
+    if first_due is None:
+        return {"skipped": "no proofs: run seed_scale with --proofs"}
+    day = first_due + datetime.timedelta(days=14)
+    result: dict = {"day": day.isoformat(), "proofs": Proof.objects.count()}
+
+    class _Rollback(Exception):
+        pass
+
+    started = time.monotonic()
+    try:
+        with transaction.atomic():
+            result["created_for"] = services.proofs_ensure_all()
+            result["reminders"] = services.proof_reminders_send(today=day)
+            result["seconds"] = round(time.monotonic() - started, 3)
+            started_again = time.monotonic()
+            result["second_run_reminders"] = services.proof_reminders_send(today=day)  # nothing twice
+            result["second_run_seconds"] = round(time.monotonic() - started_again, 3)
+            raise _Rollback
+    except _Rollback:
+        pass
+    if stdout:
+        stdout.write(f"\nProof reminders on {day}: {result['reminders']} sent in {result['seconds']} s "
+                     f"({result['proofs']} proofs); second run {result['second_run_reminders']} in "
+                     f"{result['second_run_seconds']} s")
+    return result

@@ -242,6 +242,7 @@ class Discovery:
         for fmt in ("csv", "xlsx"):
             pages.append(Page(f"export_{fmt}", f"{fmt.upper()} export (all applications)",
                               self._export_url(fmt, ADMIN_EMAIL), ADMIN_EMAIL, download=True))
+        pages += self.proof_pages()
         pages += self.applicant_pages()
         pages += self.admin_pages()
         for p in pages:
@@ -288,6 +289,24 @@ class Discovery:
                                   target=dict(APPLICANT_TARGET)))
                 break
         return pages
+
+    def proof_pages(self) -> list[Page]:
+        """Proof of use (issue 14): the staff list of proofs to check, the applicant's Belegliste with 2,000 rows
+        (a page in the middle of the paging)."""
+        from applications.models import Expense
+        from wir_portal.bench.scale import ADMIN_EMAIL, OWNER_EMAIL, OWNER_ORG_NAME
+
+        staff = _try_reverse("admin:applications_proof_changelist")
+        owner_app = (Expense.objects.filter(application__organisation__name=OWNER_ORG_NAME)
+                     .order_by("-application_id").values_list("application_id", flat=True).first())
+        belegliste = _try_reverse("portal:proof_expenses", pk=owner_app) if owner_app else None
+        return [
+            Page("proof_staff_list", "Admin: proofs of use to check", f"{staff}?stand=pruefen" if staff else None,
+                 ADMIN_EMAIL, target=dict(ADMIN_TARGET)),
+            Page("proof_belegliste", "Applicant: Belegliste (2,000 rows, page 20)",
+                 f"{belegliste}?seite=20" if belegliste else None, OWNER_EMAIL, target=dict(APPLICANT_TARGET),
+                 note="" if belegliste else "no Belege: seed_scale --proofs"),
+        ]
 
     def _html_ok(self, url: str, user: str) -> bool:
         try:
@@ -929,6 +948,8 @@ class Command(BaseCommand):
         parser.add_argument("--only", default="", help="comma-separated page keys to measure (default: all)")
         parser.add_argument("--skip-approvals", action="store_true")
         parser.add_argument("--skip-notices", action="store_true")
+        parser.add_argument("--skip-proof-reminders", action="store_true",
+                            help="skip timing the proof-of-use reminder job over all applications")
         parser.add_argument("--skip-exports", action="store_true")
         parser.add_argument("--skip-logins", action="store_true", help="skip the burst of 20 concurrent logins")
         # The deployment's own set-up (gunicorn.conf.py: gthread, GUNICORN_THREADS, default 16): the burst is judged
@@ -1050,6 +1071,10 @@ class Command(BaseCommand):
                     f"refused (budget), {len(a['errors'])} errors in {a['seconds']:.2f} s "
                     f"({a['approvals_per_s']}/s); overspent: {'YES' if a['overspent'] else 'no'}; "
                     f"target < {APPROVALS_TARGET_S} s {'✓' if a['met'] else '✗'}")
+        if not o["skip_proof_reminders"]:
+            from wir_portal.bench.scale import proof_reminders_benchmark
+
+            report["proof_reminders"] = proof_reminders_benchmark(stdout=self.stdout)
         if not o["skip_notices"]:
             report["notices"] = self._notices(o["notices_args"])
         report["finished_at"] = timezone.now().isoformat()

@@ -21,10 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
         parser.add_argument("--owner-applications", type=int, default=200,
                             help=f"applications owned by {OWNER_EMAIL} (for the dashboard measurement)")
+        parser.add_argument("--proofs", type=float, default=0.2,
+                            help="share of funded applications that get their proofs of use with ~50 Belege each "
+                                 "(0: none); the bench owner's newest funded application gets 2,000 Belege")
         parser.add_argument("--payments", type=int, default=0,
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
 
-    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, **options):
+    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, proofs=0.2,
+               **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -48,6 +52,13 @@ class Command(BaseCommand):
         self.stdout.write("  Zeiten: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
         self.stdout.write(f"  Zugänge (Passwort {BENCH_PASSWORD}): {OWNER_EMAIL}, {ADMIN_EMAIL}, {REVIEWER_EMAIL}, "
                           f"{APPROVER_EMAIL}")
+        if proofs:
+            from wir_portal.bench.scale import scale_seed_proofs
+
+            started = time.monotonic()
+            made = scale_seed_proofs(share=proofs, seed=seed)
+            self.stdout.write(f"  Verwendungsnachweise: {made['proofs']} für {made['applications']} Anträge, "
+                              f"{made['expenses']} Belege ({time.monotonic() - started:.1f} s)")
         if payments:
             from wir_portal.bench.scale import scale_seed_payments
 
