@@ -16,6 +16,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_organisationevent",
         "applications.view_payment", "applications.confirm_payment", "applications.view_paymentplan",
         "applications.add_paymentplan", "applications.change_paymentplan",
+        # revocation (applications/revocation/): opens, hears, prepares
+        "applications.view_revocation", "applications.prepare_revocation", "applications.view_refundclaim",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -27,6 +29,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_budget", "applications.view_reports",
         "funding.view_linerule", "funding.view_fundingline", "funding.view_programmeyear", "funding.view_ledgerentry",
         "applications.view_organisationevent",
+        # revocation: decides (never what the same person opened or prepared)
+        "applications.view_revocation", "applications.decide_revocation", "applications.view_refundclaim",
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",
@@ -41,6 +45,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_baserate", "funding.add_baserate",
         "applications.view_payment", "applications.order_payment", "applications.view_paymentrun",
         "applications.view_paymentplan",
+        # revocation: the claims and their payments received
+        "applications.view_revocation", "applications.view_refundclaim", "applications.record_refund",
     ],
 }
 

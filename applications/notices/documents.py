@@ -23,6 +23,11 @@ SUBJECTS = {
     NoticeKind.AMENDMENT: "Änderungsbescheid",
     NoticeKind.RECEIPT: "Eingangsbestätigung",
     NoticeKind.EARLY_START: "Zustimmung zum vorzeitigen Maßnahmebeginn",
+    # revocation (applications/revocation/)
+    NoticeKind.HEARING: "Anhörung vor einem Widerruf",
+    NoticeKind.REVOCATION: "Widerrufs- und Erstattungsbescheid",
+    NoticeKind.WITHDRAWAL: "Rücknahme- und Erstattungsbescheid",
+    NoticeKind.REVOCATION_END: "Einstellung des Widerrufsverfahrens",
 }
 
 
