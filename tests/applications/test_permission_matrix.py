@@ -49,6 +49,7 @@ RESTRICTED = {
     "amendment_request": "get",        # Änderungsantrag, early start, remedy waiver: signatories only
     "early_start_request": "get",
     "remedy_waive": "post",
+    "revocation_answer": "post",       # revocation: members see the proceeding; only signatories answer
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -69,6 +70,8 @@ KWARG_SOURCES = {
     "token": (lambda w, name: w.invitation_token if name == "invitation-accept" else w.registration_token, False),
     "pk": (lambda w, name: w.pk_for(name), True),
     "payment_pk": (lambda w, name: w.payment.pk, True),
+    "rv_pk": (lambda w, name: w.revocation.pk, True),
+    "doc_pk": (lambda w, name: w.revocation_document.pk, True),
 }
 
 
@@ -121,6 +124,9 @@ class World:
                                        costs="2000.00"), {2027: Decimal("1000.00")})
         self.payment = Payment.objects.create(application=self.funded, year=2027, amount=Decimal("100.00"),
                                               status=PaymentStatus.PAID)
+        from tests.revocation.support import matrix_revocation
+
+        self.revocation, self.revocation_document = matrix_revocation(self.funded, self.owner)
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -129,7 +135,7 @@ class World:
             return self.attachment.pk
         if name.startswith("notice") or name == "remedy_waive":  # URLs under bescheide/<pk>/ name a notice
             return self.notice.pk
-        if name.startswith("payment"):
+        if name.startswith("payment") or name.startswith("revocation"):
             return self.funded.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 
