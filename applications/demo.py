@@ -364,6 +364,7 @@ def seed_demo() -> None:
     seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)
     # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
     transaction.on_commit(seed_payments_demo)
+    transaction.on_commit(__import__("applications.revocation.demo", fromlist=["x"]).seed_revocation_demo)
 
 
 @transaction.atomic
