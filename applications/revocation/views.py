@@ -2,6 +2,8 @@
 with its interest and payments). Lookups through selectors (another organisation's application answers 404);
 a proceeding is shown once the hearing letter was sent; writes through services."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -30,12 +32,15 @@ def _context(request, application, *, forms=None):
               .prefetch_related("payments")}
     today = timezone.localdate()
     can_answer = services.may(request.user, "revocation_answer", organisation_id=application.organisation_id)
+    table = services.rate_table() if claims else None  # one query for every claim on the page
     for rv in proceedings:
         rv.answerable = rv.status == RevocationStatus.HEARING and not rv.answered_at
         rv.form = (forms or {}).get(rv.pk) or (AnswerForm() if rv.answerable and can_answer else None)
         rv.claim_obj = claims.get(rv.pk)
+        hearing_day = rv.hearing_notice.context.get("date") if rv.hearing_notice_id else None
+        rv.hearing_on = datetime.date.fromisoformat(hearing_day) if hearing_day else None
         if rv.claim_obj is not None:
-            rv.figures = services.claim_figures(rv.claim_obj, until=today)
+            rv.figures = services.claim_figures(rv.claim_obj, until=today, table=table)
     return {"application": application, "membership": membership, "proceedings": proceedings,
             "can_answer": can_answer, "today": today}
 

@@ -231,3 +231,51 @@ def test_reminders_once_per_level(funded, staffers):
     assert first.amount_due == D("2090.01")
     mail = OutboundMail.objects.get(pk=first.mail_id)
     assert "1. Mahnung" in mail.subject and "2.090,01 €" in mail.body_text
+
+
+# --- query budgets ----------------------------------------------------------------------------------------------
+
+def _proceedings(org, people, n):
+    from applications.models import ClaimPayment, RefundClaim, RevocationStatus
+    from tests.revocation.conftest import approve_2025
+    from tests.revocation.support import matrix_revocation
+
+    apps = []
+    for _ in range(n):
+        app = approve_2025(org, grant="1000.00")
+        rv, _doc = matrix_revocation(app, people["signatory"])
+        Revocation.objects.filter(pk=rv.pk).update(status=RevocationStatus.DECIDED)
+        claim = RefundClaim.objects.create(revocation=rv, application=app, principal=D("100.00"),
+                                           interest_from=datetime.date(2025, 7, 1), due_date=datetime.date(2026, 1, 1))
+        ClaimPayment.objects.create(claim=claim, received_on=datetime.date(2026, 2, 1), amount=D("10.00"),
+                                    to_interest=D("10.00"), recorded_by_name="T")
+        apps.append(app)
+    return apps
+
+
+@pytest.mark.parametrize("n", [2, 8])
+def test_staff_queue_queries_do_not_grow(org, people, staffers, client_as, django_assert_max_num_queries, n):
+    _proceedings(org, people, n)
+    client = client_as(staffers["sachbearbeitung"])
+    url = reverse("admin:applications_revocation_changelist")
+    client.get(url)
+    # session, user, groups/permissions, counts, rows with application and organisation (8 for 2 and 8 rows)
+    with django_assert_max_num_queries(8):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_recipient_page_queries_do_not_grow_with_claims(org, people, staffers, client_as,
+                                                        django_assert_max_num_queries, n):
+    from tests.revocation.support import matrix_revocation
+
+    app = _proceedings(org, people, 1)[0]
+    for _ in range(n - 1):  # more proceedings (and claims) on the same application
+        rv, _doc = matrix_revocation(app, people["signatory"])
+    client = client_as(people["signatory"])
+    url = reverse("portal:revocations", args=[app.pk])
+    client.get(url)
+    # session, user, application, membership, proceedings + years + documents, claims + payments, base rates,
+    # signatory check
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200

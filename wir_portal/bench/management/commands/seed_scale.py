@@ -23,8 +23,11 @@ class Command(BaseCommand):
                             help=f"applications owned by {OWNER_EMAIL} (for the dashboard measurement)")
         parser.add_argument("--payments", type=int, default=0,
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
+        parser.add_argument("--revocations", type=int, default=0,
+                            help="also create this many revocation proceedings (with claims) over funded applications")
 
-    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, **options):
+    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, revocations=0,
+               **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -53,3 +56,8 @@ class Command(BaseCommand):
 
             run = scale_seed_payments(count=payments, seed=seed)
             self.stdout.write(f"  Zahllauf {run.number}: {run.count} angeordnete Auszahlungen, {run.total} €")
+        if revocations:
+            from wir_portal.bench.scale import scale_seed_revocations
+
+            created = scale_seed_revocations(count=revocations, seed=seed)
+            self.stdout.write(f"  Widerrufsverfahren: {created}")
