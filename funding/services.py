@@ -46,6 +46,7 @@ class BudgetFigures:
     authority: Decimal | None = None  # commitment authority (VE); None: none granted
     authority_committed: Decimal = ZERO  # booked against the VE (not yet converted)
     enacted: bool = True
+    refunded: Decimal = ZERO  # refunds received after a revocation (REFUND rows), in the year and line paid from
 
     @property
     def available(self) -> Decimal:
@@ -103,18 +104,19 @@ def ledger_totals(*, rule_ids=None) -> dict[int, dict[str, Decimal]]:
         committed=_signed(LedgerSource.ALLOCATION),
         authority_committed=_signed(LedgerSource.AUTHORITY),
         paid=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.PAYMENT)), Value(ZERO), output_field=_MONEY),
+        refunded=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.REFUND)), Value(ZERO), output_field=_MONEY),
     )
     return {row["rule_id"]: {"committed": row["committed"], "authority_committed": row["authority_committed"],
-                             "paid": row["paid"]} for row in rows}
+                             "paid": row["paid"], "refunded": row["refunded"]} for row in rows}
 
 
-EMPTY_TOTALS = {"committed": ZERO, "authority_committed": ZERO, "paid": ZERO}
+EMPTY_TOTALS = {"committed": ZERO, "authority_committed": ZERO, "paid": ZERO, "refunded": ZERO}
 
 
 def figures_for(rule: LineRule, totals: dict[str, Decimal], *, enacted: bool = True) -> BudgetFigures:
     return BudgetFigures(allocation=rule.allocation, committed=totals["committed"], paid=totals["paid"],
                          authority=rule.commitment_authority, authority_committed=totals["authority_committed"],
-                         enacted=enacted)
+                         enacted=enacted, refunded=totals.get("refunded", ZERO))
 
 
 def budget_figures(*, rule: LineRule) -> BudgetFigures:

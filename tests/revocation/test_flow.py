@@ -167,3 +167,25 @@ def test_a_revocation_of_unpaid_money_refunds_nothing(org, staffers):
     assert (rv.refund_total, rv.years.get().released) == (D("0.00"), D("12000.00"))
     assert not RefundClaim.objects.filter(revocation=rv).exists()
     assert committed_for_application(application_id=app.pk) == D("18000.00")
+
+
+def test_refunds_shown_per_year_and_line_in_budget_overview_and_report(funded, staffers, client_as):
+    from funding.selectors import budget_overview
+    from reports.selectors import ReportFilters, programme_overview
+
+    rv = to_decision(funded, staffers)
+    services.claim_payment_record(claim=rv.claim, user=staffers["haushalt"], amount=D("1000.00"),
+                                  received_on=datetime.date(2026, 3, 2), today=datetime.date(2026, 3, 3))
+    # 1,000 paid: 83.83 interest, 916.17 refunded principal (test_claim_paid_in_two_instalments_and_closed)
+    year = next(y for y in budget_overview(years=[2025]))
+    row = next(r for r in year.rows if r.rule.pk == funded.rule_id)
+    assert row.figures.refunded == D("916.17") and year.has_refunds
+    assert services.refunds_per_year_and_line() == [{"year": 2025, "line": funded.rule.line.name,
+                                                     "total": D("916.17")}]
+    overview = programme_overview(ReportFilters(year=2025))
+    assert next(r for r in overview.rows if r.rule_id == funded.rule_id).refunded == D("916.17")
+    from django.urls import reverse
+
+    page = client_as(staffers["haushalt"]).get(reverse("admin:funding_budget_overview"))
+    assert page.status_code == 200 and "Rückzahlungen (Widerruf)" in page.content.decode()
+    assert "916,17 €" in page.content.decode()
