@@ -1018,12 +1018,17 @@ class RevocationYear(models.Model):
         return f"{self.year}: {self.revoked}"
 
 
+def revocation_document_path(instance, filename: str) -> str:
+    """Private, unguessable: the original name is kept in the row, not in the path."""
+    return f"revocation/{instance.revocation.application.organisation_id}/{instance.revocation_id}/{secrets.token_hex(16)}"
+
+
 class RevocationDocument(models.Model):
     """A document the recipient handed in with the hearing answer (checked like every upload)."""
 
     revocation = models.ForeignKey(Revocation, on_delete=models.CASCADE, related_name="documents",
                                    verbose_name="Widerrufsverfahren")
-    file = models.FileField("Datei", upload_to="revocation/%Y/", max_length=300)
+    file = models.FileField("Datei", upload_to=revocation_document_path, max_length=300)
     original_name = models.CharField("Dateiname", max_length=255)
     content_type = models.CharField("Dateityp", max_length=100)
     size = models.PositiveIntegerField("Größe (Bytes)")
