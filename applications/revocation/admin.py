@@ -122,7 +122,10 @@ class RevocationAdmin(admin.ModelAdmin):
         if application is None:
             return render(request, "admin/applications/revocation/open.html", context)
         positions = {y: p for y, p in services.year_positions(application).items() if p.granted > 0}
-        form = RevocationOpenForm(request.POST or None, positions=positions)
+        # a prefill from elsewhere (e.g. the proof-of-use check): ?antrag=<id>&anlass=proof_result&pruefbetrag=…&bezug=…
+        initial = {"ground": request.GET.get("anlass", ""), "proof_amount": request.GET.get("pruefbetrag", ""),
+                   "proof_reference": request.GET.get("bezug", "")[:300]}
+        form = RevocationOpenForm(request.POST or None, positions=positions, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:

@@ -82,6 +82,12 @@ def _approval(*, organisation, user, code: str, number: str, title: str, grant: 
     return app
 
 
+def _opened_on(rv, day: str) -> None:
+    """Demo: the proceeding was opened on that day (the services stamp the real time)."""
+    Revocation.objects.filter(pk=rv.pk).update(
+        opened_at=timezone.make_aware(datetime.datetime.combine(_day(day), datetime.time(8))))
+
+
 def _answer(rv, user, text: str, day: str) -> None:
     rv_services.hearing_answer(revocation=rv, user=user, text=text)
     Revocation.objects.filter(pk=rv.pk).update(
@@ -123,6 +129,7 @@ def seed_revocation_demo() -> None:
         facts="Die geförderte Stelle war vom 1. Juli bis zum 31. August 2025 unbesetzt (Elternzeitvertretung erst ab "
               "September). Für diese zwei Monate sind 8.000,00 € nicht für den Zweck verwendet worden.",
         effective_date=_day("2025-07-01"), amounts={YEAR: D("8000.00")})
+    _opened_on(rv, "2026-01-09")
     rv_services.hearing_send(revocation=rv, user=sb, deadline=_day("2026-02-09"), today=_day("2026-01-12"))
     _answer(rv, giessen, "Die Vertretung ließ sich trotz zweier Ausschreibungen nicht früher besetzen. Wir bitten, "
                          "von Zinsen abzusehen.", "2026-02-02")
@@ -149,6 +156,7 @@ def seed_revocation_demo() -> None:
         facts="Das Mikroprojekt (3.000,00 €) wurde nach dem Sachbericht nicht durchgeführt; entgegen Nr. 5.1 "
               "ANBest-P wurde dies nicht unverzüglich mitgeteilt.",
         effective_date=_day("2025-09-01"), amounts={YEAR: D("3000.00")})
+    _opened_on(rv, "2025-11-14")
     rv_services.hearing_send(revocation=rv, user=sb, deadline=_day("2025-12-15"), today=_day("2025-11-17"))
     rv_services.revocation_prepare(
         revocation=rv, user=sb, outcome=RevocationOutcome.REVOKE,
@@ -173,6 +181,7 @@ def seed_revocation_demo() -> None:
         facts="Der Verwendungsnachweis war bis zum 30. Juni 2026 vorzulegen (Nr. 6 ANBest-P). Er ist trotz "
               "Erinnerung vom 15. Juli 2026 mit Frist bis zum 15. August 2026 nicht eingegangen.",
         effective_date=_day("2025-01-20"), amounts={YEAR: D("12000.00")})
+    _opened_on(rv, "2026-08-14")
     rv_services.hearing_send(revocation=rv, user=sb, deadline=_day("2026-09-14"), today=_day("2026-08-17"))
     rv_services.revocation_prepare(
         revocation=rv, user=sb, outcome=RevocationOutcome.REVOKE,

@@ -279,3 +279,11 @@ def test_recipient_page_queries_do_not_grow_with_claims(org, people, staffers, c
     # signatory check
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_open_form_prefilled_from_the_proof_of_use_check(funded, staffers, client_as):
+    url = (reverse("admin:applications_revocation_add") + f"?antrag={funded.pk}&anlass=proof_result"
+           "&pruefbetrag=4.500,00&bezug=Prüfvermerk VN 2025 vom 03.03.2026")
+    body = client_as(staffers["sachbearbeitung"]).get(url).content.decode()
+    assert 'value="4.500,00"' in body and "Prüfvermerk VN 2025 vom 03.03.2026" in body
+    assert '<option value="proof_result" selected>' in body
