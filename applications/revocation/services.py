@@ -359,7 +359,7 @@ def _context(revocation: Revocation, *, today: datetime.date, decision: bool = F
         pos = positions.get(y.year, YearPosition(year=y.year, rule_id=y.rule_id))
         # before the decision the position is the current one; after it, the grant was already reduced
         granted_before = pos.granted + (y.released if decision else ZERO)
-        years.append({"year": y.year, "granted": str(granted_before), "paid": str(pos.paid_net + (ZERO)),
+        years.append({"year": y.year, "granted": str(granted_before), "paid": str(pos.paid_net),
                       "revoked": str(y.revoked), "remaining": str(granted_before - y.revoked),
                       "refund": str(y.refund), "released": str(y.revoked - y.refund)})
     context = {
@@ -399,8 +399,11 @@ def _context(revocation: Revocation, *, today: datetime.date, decision: bool = F
         covered = covered_until(table)
         if covered and until > covered:
             until = covered
-        rows = [] if claim.interest_from is None else interest_rows(
-            principal=claim.principal, start=claim.interest_from, end=until, table=table)
+        try:
+            rows = [] if claim.interest_from is None else interest_rows(
+                principal=claim.principal, start=claim.interest_from, end=until, table=table)
+        except InterestError as exc:  # e.g. no base rate at all: a message for staff, no half-made notice
+            raise RevocationError(str(exc)) from exc
         context.update({
             "claim": {
                 "principal": str(claim.principal), "due_date": _d(claim.due_date),
