@@ -65,3 +65,47 @@ def test_parallel_claim_payments_never_overpay(require_postgres, funded, staffer
     rule_id = funded.rule_id
     assert committed_for_application(application_id=funded.pk) >= paid_net_for_application(
         application_id=funded.pk, rule_id=rule_id)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_decision_races_a_payment_request(require_postgres, funded, staffers, people):
+    """Revoking 12,000 of 30,000 (20,000 paid) leaves nothing to request; a request of 5,000 at the same moment:
+    exactly one of the two goes through, whichever locks the application first."""
+    from applications.models import Payment, RevocationOutcome
+    from applications.payments import services as pay
+    from tests.revocation.test_flow import open_case
+
+    sb = staffers["sachbearbeitung"]
+    rv = open_case(funded, sb)
+    services.hearing_send(revocation=rv, user=sb, deadline=datetime.date(2026, 1, 5), today=datetime.date(2025, 12, 1))
+    services.revocation_prepare(revocation=rv, user=sb, outcome=RevocationOutcome.REVOKE, considerations="E",
+                                today=datetime.date(2026, 2, 2))
+    outcomes = {}
+
+    def act(i):
+        if i == 0:
+            try:
+                services.revocation_decide(revocation=rv, user=staffers["bewilligung"],
+                                           today=datetime.date(2026, 2, 2))
+                outcomes["decide"] = "ok"
+            except services.RevocationError as exc:
+                outcomes["decide"] = f"refused: {exc}"
+        else:
+            try:
+                pay.payment_request(application=funded, user=people["signatory"], year=2025, amount=D("5000.00"),
+                                    need_declared=True)
+                outcomes["request"] = "ok"
+            except pay.PaymentError as exc:
+                outcomes["request"] = f"refused: {exc}"
+
+    results = _parallel(act, 2)
+    assert not [r for r in results if r.startswith("error")], results
+    pending = Payment.objects.filter(application=funded, status="requested").aggregate(s=Sum("amount"))["s"]
+    if outcomes.get("decide") == "ok":
+        assert pending is None and outcomes["request"].startswith("refused")
+        assert committed_for_application(application_id=funded.pk) == D("20000.00")
+    else:  # the request came first: the decision refuses until it is refused or paid
+        assert pending == D("5000.00") and outcomes["request"] == "ok"
+        assert "offene Mittelabrufe" in outcomes["decide"]
+        assert committed_for_application(application_id=funded.pk) == D("30000.00")
