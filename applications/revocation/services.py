@@ -357,8 +357,7 @@ def _context(revocation: Revocation, *, today: datetime.date, decision: bool = F
     years = []
     for y in revocation.years.all():
         pos = positions.get(y.year, YearPosition(year=y.year, rule_id=y.rule_id))
-        # before the decision the position is the current one; after it, the grant was already reduced
-        granted_before = pos.granted + (y.released if decision else ZERO)
+        granted_before = pos.granted  # the notice is built before the release is booked (decide: lock last)
         years.append({"year": y.year, "granted": str(granted_before), "paid": str(pos.paid_net),
                       "revoked": str(y.revoked), "remaining": str(granted_before - y.revoked),
                       "refund": str(y.refund), "released": str(y.revoked - y.refund)})
@@ -599,19 +598,8 @@ def revocation_decide(*, revocation: Revocation, user, today: datetime.date | No
                                       "vor. Bitte lehnen Sie sie zuerst ab (oder führen Sie sie aus), dann kann "
                                       "entschieden werden.")
             y.refund, y.released = refund_split(granted=pos.granted, paid_net=pos.paid_net, revoked=y.revoked)
-        try:
-            budget.lock_rules([y.rule_id for y in years])  # lock order: application → revocation → rules
-            for y in years:
-                if y.released > 0:
-                    budget.budget_release(rule=LineRule(pk=y.rule_id), application=app, amount=y.released,
-                                          user=user, reason=f"Widerruf {app.file_number} (nicht ausgezahlter Teil)")
-        except budget.BudgetError as exc:
-            raise RevocationError(str(exc)) from exc
         for y in years:
             y.save(update_fields=["refund", "released"])
-            if y.released > 0:
-                event_record(application=app, user=user, action="budget_release", amount=y.released,
-                             reason=f"Widerruf {y.year}", visible_to_applicant=False)
         plan = {p.year: p for p in PlanYear.objects.select_for_update().filter(application=app)}
         for y in years:
             p = plan.get(y.year)
@@ -649,6 +637,20 @@ def revocation_decide(*, revocation: Revocation, user, today: datetime.date | No
         event_record(application=app, user=user, action="revocation_decide", from_status=app.status,
                      to_status=app.status, amount=rv.revoked_total,
                      reason=f"{RevocationBasis(rv.basis).label}; zu erstatten {format_eur(rv.refund_total)}")
+        # the line's budget lock last (as approvals do): everything else is written, so the rule rows are held
+        # only for the releases; a refusal still rolls the whole decision back (one transaction)
+        try:
+            budget.lock_rules([y.rule_id for y in years])  # lock order: application → revocation → rules
+            for y in years:
+                if y.released > 0:
+                    budget.budget_release(rule=LineRule(pk=y.rule_id), application=app, amount=y.released,
+                                          user=user, reason=f"Widerruf {app.file_number} (nicht ausgezahlter Teil)")
+        except budget.BudgetError as exc:
+            raise RevocationError(str(exc)) from exc
+        for y in years:
+            if y.released > 0:
+                event_record(application=app, user=user, action="budget_release", amount=y.released,
+                             reason=f"Widerruf {y.year}", visible_to_applicant=False)
         return rv
 
 
