@@ -294,6 +294,11 @@ def notice_sent_at(notice):
     return notice.first_sent_at or notice.sent_at
 
 
+# Notices that are letters, not decisions: no remedy, never final (a receipt, a hearing, the end of a revocation
+# proceeding without revocation).
+LETTER_KINDS = frozenset({"receipt", "hearing", "revocation_end", "proof_receipt", "proof_check"})
+
+
 def notice_received_on(notice) -> datetime.date | None:
     sent = notice_sent_at(notice)
     return received_on(timezone.localdate(sent)) if sent else None

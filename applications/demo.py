@@ -367,6 +367,7 @@ def seed_demo() -> None:
     from applications.proof.demo import seed_proof_demo
 
     transaction.on_commit(seed_proof_demo)  # proof of use (applications/proof), after the payments
+    transaction.on_commit(__import__("applications.revocation.demo", fromlist=["x"]).seed_revocation_demo)
 
 
 @transaction.atomic

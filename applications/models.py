@@ -557,6 +557,11 @@ class NoticeKind(models.TextChoices):
     EARLY_START = "early_start", "Zustimmung zum vorzeitigen Maßnahmebeginn"
     PROOF_RECEIPT = "proof_receipt", "Eingangsbestätigung Verwendungsnachweis"
     PROOF_CHECK = "proof_check", "Prüfvermerk zum Verwendungsnachweis"
+    # revocation (applications/revocation/)
+    HEARING = "hearing", "Anhörung (§ 28 HVwVfG)"
+    REVOCATION = "revocation", "Widerrufs- und Erstattungsbescheid"
+    WITHDRAWAL = "withdrawal", "Rücknahme- und Erstattungsbescheid"
+    REVOCATION_END = "revocation_end", "Einstellung des Widerrufsverfahrens"
 
 
 class NoticeStatus(models.TextChoices):
@@ -1206,3 +1211,239 @@ class ProofCheck(models.Model):
 __all__ += ["CheckDepth", "CheckOutcome", "CheckStatus", "Expense", "Proof", "ProofCheck", "ProofDocument",
             "ProofDocumentKind", "ProofIncome", "ProofKind", "ProofReminder", "ProofReminderKind", "ProofStatus",
             "ProofTerms"]
+
+
+# --- revocation and recovery (applications/revocation/) -------------------------------------------------------
+
+class RevocationGround(models.TextChoices):
+    PURPOSE = "purpose", "Zweck nicht oder nicht vollständig erreicht"
+    CONDITIONS = "conditions", "Auflagen (Nebenbestimmungen) nicht erfüllt"
+    NO_PROOF = "no_proof", "Kein Verwendungsnachweis trotz Erinnerung"
+    PROOF_RESULT = "proof_result", "Ergebnis der Prüfung des Verwendungsnachweises"
+    LATE_USE = "late_use", "Mittel nicht innerhalb von zwei Monaten verwendet"
+
+
+class RevocationBasis(models.TextChoices):
+    """The legal ground; each names the versioned legal text (LegalText key) the notice cites."""
+
+    WIDERRUF_NR1 = "widerruf_49_3_1", "Widerruf nach § 49 Abs. 3 Satz 1 Nr. 1 HVwVfG (Zweckverfehlung)"
+    WIDERRUF_NR2 = "widerruf_49_3_2", "Widerruf nach § 49 Abs. 3 Satz 1 Nr. 2 HVwVfG (Auflage nicht erfüllt)"
+    RUECKNAHME_48 = "ruecknahme_48", "Rücknahme nach § 48 HVwVfG (rechtswidriger Bescheid)"
+
+
+class RevocationStatus(models.TextChoices):
+    OPENED = "opened", "Eröffnet (Anhörung vorzubereiten)"
+    HEARING = "hearing", "Anhörung läuft"
+    PREPARED = "prepared", "Entscheidung vorbereitet"
+    DECIDED = "decided", "Widerrufen / zurückgenommen"
+    DISCONTINUED = "discontinued", "Eingestellt"
+
+
+class RevocationOutcome(models.TextChoices):
+    REVOKE = "revoke", "Widerruf bzw. Rücknahme mit Erstattung"
+    DISCONTINUE = "discontinue", "Verfahren einstellen (kein Widerruf)"
+
+
+class Revocation(models.Model):
+    """A Widerrufsverfahren (or Rücknahmeverfahren) of one approval: opened and prepared by Sachbearbeitung, the
+    recipient heard (§ 28 HVwVfG), decided by somebody else of Bewilligung (four eyes)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="revocations",
+                                    verbose_name="Antrag")
+    status = models.CharField("Stand", max_length=20, choices=RevocationStatus.choices,
+                              default=RevocationStatus.OPENED, db_index=True)
+    ground = models.CharField("Anlass", max_length=20, choices=RevocationGround.choices)
+    basis = models.CharField("Rechtsgrundlage", max_length=20, choices=RevocationBasis.choices)
+    facts = models.TextField("Sachverhalt", max_length=8000)
+    proof_amount = models.DecimalField("Ergebnis der Verwendungsnachweisprüfung (Betrag)", max_digits=12,
+                                       decimal_places=2, null=True, blank=True)
+    proof_reference = models.CharField("Bezug (Prüfvermerk)", max_length=300, blank=True)
+    effective_date = models.DateField("Wirksam ab (Unwirksamwerden des Bescheids)")
+    revoked_total = models.DecimalField("Widerrufener Betrag insgesamt", max_digits=12, decimal_places=2)
+    refund_total = models.DecimalField("Zu erstatten insgesamt", max_digits=12, decimal_places=2, default=Decimal("0"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name="Eröffnet von")
+    opened_by_name = models.CharField("Eröffnet von (Name)", max_length=200)
+    opened_at = models.DateTimeField("Eröffnet am", default=timezone.now)
+    hearing_deadline = models.DateField("Frist zur Stellungnahme", null=True, blank=True)
+    hearing_notice = models.ForeignKey("Notice", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name="Anhörungsschreiben")
+    answer_text = models.TextField("Stellungnahme", blank=True, max_length=8000)
+    answered_at = models.DateTimeField("Stellungnahme eingegangen am", null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="Stellungnahme von")
+    answered_by_name = models.CharField("Stellungnahme von (Name)", max_length=200, blank=True)
+    outcome = models.CharField("Vorgeschlagene Entscheidung", max_length=20, choices=RevocationOutcome.choices,
+                               blank=True)
+    considerations = models.TextField("Ermessenserwägungen", blank=True, max_length=8000)
+    answer_assessment = models.TextField("Würdigung der Stellungnahme", blank=True, max_length=8000)
+    interest_waived = models.BooleanField("Auf Zinsen verzichtet", default=False)
+    interest_waiver_reason = models.TextField("Begründung des Zinsverzichts", blank=True, max_length=4000)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="Vorbereitet von")
+    prepared_by_name = models.CharField("Vorbereitet von (Name)", max_length=200, blank=True)
+    prepared_at = models.DateTimeField("Vorbereitet am", null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Entschieden von")
+    decided_by_name = models.CharField("Entschieden von (Name)", max_length=200, blank=True)
+    decided_at = models.DateTimeField("Entschieden am", null=True, blank=True)
+    decision_notice = models.ForeignKey("Notice", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                        verbose_name="Bescheid / Schreiben")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = "Widerrufsverfahren"
+        verbose_name_plural = "Widerrufsverfahren"
+        indexes = [models.Index(fields=["status", "hearing_deadline"], name="revocation_status_deadline"),
+                   models.Index(fields=["-opened_at", "-id"], name="revocation_newest")]
+        constraints = [models.CheckConstraint(condition=Q(revoked_total__gt=0), name="revocation_amount_positive")]
+        permissions = [
+            ("prepare_revocation", "Widerrufsverfahren eröffnen und vorbereiten (Sachbearbeitung)"),
+            ("decide_revocation", "Über Widerruf/Rücknahme entscheiden (Bewilligung)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Widerrufsverfahren {self.pk} ({self.application.file_number})"
+
+
+class RevocationYear(models.Model):
+    """The revoked amount of one budget year and what of it is to be refunded (paid and not refunded beyond the
+    grant that remains); the rest only releases the commitment."""
+
+    revocation = models.ForeignKey(Revocation, on_delete=models.CASCADE, related_name="years",
+                                   verbose_name="Widerrufsverfahren")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    rule = models.ForeignKey(LineRule, on_delete=models.PROTECT, related_name="+", verbose_name="Haushaltsposition")
+    revoked = models.DecimalField("Widerrufen", max_digits=12, decimal_places=2)
+    refund = models.DecimalField("Davon zu erstatten", max_digits=12, decimal_places=2, default=Decimal("0"))
+    released = models.DecimalField("Bei der Entscheidung freigegeben", max_digits=12, decimal_places=2,
+                                   default=Decimal("0"))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = "Widerruf je Haushaltsjahr"
+        verbose_name_plural = "Widerruf je Haushaltsjahr"
+        constraints = [models.UniqueConstraint(fields=["revocation", "year"], name="revocationyear_once"),
+                       models.CheckConstraint(condition=Q(revoked__gt=0) & Q(refund__gte=0) & Q(released__gte=0),
+                                              name="revocationyear_amounts")]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.revoked}"
+
+
+def revocation_document_path(instance, filename: str) -> str:
+    """Private, unguessable: the original name is kept in the row, not in the path."""
+    return f"revocation/{instance.revocation.application.organisation_id}/{instance.revocation_id}/{secrets.token_hex(16)}"
+
+
+class RevocationDocument(models.Model):
+    """A document the recipient handed in with the hearing answer (checked like every upload)."""
+
+    revocation = models.ForeignKey(Revocation, on_delete=models.CASCADE, related_name="documents",
+                                   verbose_name="Widerrufsverfahren")
+    file = models.FileField("Datei", upload_to=revocation_document_path, max_length=300)
+    original_name = models.CharField("Dateiname", max_length=255)
+    content_type = models.CharField("Dateityp", max_length=100)
+    size = models.PositiveIntegerField("Größe (Bytes)")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                    verbose_name="Hochgeladen von")
+    uploaded_at = models.DateTimeField("Hochgeladen am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "Unterlage zur Stellungnahme"
+        verbose_name_plural = "Unterlagen zur Stellungnahme"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ClaimStatus(models.TextChoices):
+    OPEN = "open", "Offen"
+    SETTLED = "settled", "Erledigt (bezahlt)"
+
+
+class RefundClaim(models.Model):
+    """The refund claim fixed by the Erstattungsbescheid (§ 49a Abs. 1 HVwVfG), followed until paid. Interest
+    (§ 49a Abs. 3) is never stored as a running figure: funding.interest.claim_state recomputes it from the
+    principal, the interest start and the payments to any day."""
+
+    revocation = models.OneToOneField(Revocation, on_delete=models.PROTECT, related_name="claim",
+                                      verbose_name="Widerrufsverfahren")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="refund_claims",
+                                    verbose_name="Antrag")
+    principal = models.DecimalField("Erstattungsbetrag (Hauptforderung)", max_digits=12, decimal_places=2)
+    interest_from = models.DateField("Zinsen ab (Tag des Unwirksamwerdens)", null=True, blank=True,
+                                     help_text="leer: auf Zinsen nach § 49a Abs. 3 HVwVfG verzichtet")
+    late_use_interest = models.DecimalField("Zinsen nach § 49a Abs. 4 HVwVfG", max_digits=12, decimal_places=2,
+                                            default=Decimal("0"))
+    due_date = models.DateField("Fällig am")
+    status = models.CharField("Stand", max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.OPEN,
+                              db_index=True)
+    settled_on = models.DateField("Erledigt am", null=True, blank=True)
+    created_at = models.DateTimeField("Angelegt am", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Erstattungsforderung"
+        verbose_name_plural = "Erstattungsforderungen"
+        indexes = [models.Index(fields=["status", "due_date"], name="refundclaim_status_due")]
+        constraints = [models.CheckConstraint(condition=Q(principal__gte=0) & Q(late_use_interest__gte=0),
+                                              name="refundclaim_amounts")]
+        permissions = [("record_refund", "Zahlungseingänge auf Erstattungsforderungen buchen (Haushalt)")]
+
+    def __str__(self) -> str:
+        return f"Erstattungsforderung {self.application.file_number}"
+
+
+class ClaimPayment(models.Model):
+    """A payment received on a refund claim (recorded by Haushalt). Its split into interest and principal is
+    recomputed (funding.interest.claim_state); the principal part is booked as REFUND in the ledger."""
+
+    claim = models.ForeignKey(RefundClaim, on_delete=models.PROTECT, related_name="payments",
+                              verbose_name="Erstattungsforderung")
+    received_on = models.DateField("Eingegangen am")
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    to_interest = models.DecimalField("Davon auf Zinsen", max_digits=12, decimal_places=2, default=Decimal("0"))
+    to_principal = models.DecimalField("Davon auf die Hauptforderung", max_digits=12, decimal_places=2,
+                                       default=Decimal("0"))
+    reference = models.CharField("Verwendungszweck / Buchungsreferenz", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="Erfasst von")
+    recorded_by_name = models.CharField("Erfasst von (Name)", max_length=200)
+    recorded_at = models.DateTimeField("Erfasst am", default=timezone.now)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        verbose_name = "Zahlungseingang"
+        verbose_name_plural = "Zahlungseingänge"
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="claimpayment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} am {self.received_on:%d.%m.%Y}"
+
+
+class ClaimReminder(models.Model):
+    """A Mahnung of a refund claim: one row per level, so a level is never sent twice (unique constraint)."""
+
+    claim = models.ForeignKey(RefundClaim, on_delete=models.CASCADE, related_name="reminders",
+                              verbose_name="Erstattungsforderung")
+    level = models.PositiveSmallIntegerField("Stufe")
+    amount_due = models.DecimalField("Offen zum Zeitpunkt der Mahnung", max_digits=12, decimal_places=2)
+    sent_at = models.DateTimeField("Erstellt am", default=timezone.now)
+    mail = models.ForeignKey(OutboundMail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name="E-Mail")
+
+    class Meta:
+        ordering = ["claim", "level"]
+        verbose_name = "Mahnung"
+        verbose_name_plural = "Mahnungen"
+        constraints = [models.UniqueConstraint(fields=["claim", "level"], name="claimreminder_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"Mahnung {self.level}"
+
+
+__all__ += ["RevocationGround", "RevocationBasis", "RevocationStatus", "RevocationOutcome", "Revocation",
+            "RevocationYear", "RevocationDocument", "ClaimStatus", "RefundClaim", "ClaimPayment", "ClaimReminder"]

@@ -19,6 +19,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # proof of use: check (draft and sign the Prüfvermerk); the countersignature is Bewilligung's
         "applications.view_proof", "applications.check_proof", "applications.view_proofcheck",
         "applications.view_proofreminder", "applications.view_proofterms",
+        # revocation (applications/revocation/): opens, hears, prepares
+        "applications.view_revocation", "applications.prepare_revocation", "applications.view_refundclaim",
     ],
     STAFF_GROUPS[Actor.BEWILLIGUNG]: [
         "applications.view_application", "applications.decide_application",
@@ -34,6 +36,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_proof", "applications.countersign_proof", "applications.view_proofcheck",
         "applications.view_proofreminder", "applications.view_proofterms", "applications.add_proofterms",
         "applications.change_proofterms",
+        # revocation: decides (never what the same person opened or prepared)
+        "applications.view_revocation", "applications.decide_revocation", "applications.view_refundclaim",
     ],
     HAUSHALT_GROUP: [
         "applications.view_application", "applications.view_budget", "applications.view_reports",
@@ -48,6 +52,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.view_baserate", "funding.add_baserate",
         "applications.view_payment", "applications.order_payment", "applications.view_paymentrun",
         "applications.view_paymentplan",
+        # revocation: the claims and their payments received
+        "applications.view_revocation", "applications.view_refundclaim", "applications.record_refund",
     ],
 }
 

@@ -130,6 +130,17 @@ EVENTS: dict[str, str] = {
     "remedy_waiver": "Rechtsbehelfsverzicht erklärt",
     "amendment_decide": "Über Änderungsantrag entscheiden",
     "early_start": "Vorzeitiger Maßnahmebeginn",
+    # revocation and recovery (applications/revocation/)
+    "revocation_open": "Widerrufsverfahren eröffnet",
+    "revocation_hearing": "Anhörung vor einem Widerruf",
+    "revocation_answer": "Stellungnahme zur Anhörung",
+    "revocation_prepare": "Entscheidung über den Widerruf vorbereitet",
+    "revocation_send_back": "Vorbereitete Entscheidung zurückgegeben",
+    "revocation_decide": "Widerrufs- bzw. Rücknahme- und Erstattungsbescheid",
+    "revocation_discontinue": "Widerrufsverfahren eingestellt",
+    "claim_payment": "Zahlungseingang auf die Erstattungsforderung",
+    "claim_settled": "Erstattungsforderung erledigt",
+    "claim_reminder": "Mahnung der Erstattungsforderung",
 }
 
 

@@ -266,6 +266,7 @@ class LedgerKind(models.TextChoices):
     COMMITMENT = "commitment", "Bindung (Bewilligung)"
     RELEASE = "release", "Freigabe"
     PAYMENT = "payment", "Auszahlung"
+    REFUND = "refund", "Rückzahlung (Erstattung)"  # applications/revocation: refunded principal, per year
 
 
 class LedgerSource(models.TextChoices):

@@ -55,7 +55,12 @@ class BudgetYear:
             authority=sum((r.figures.authority or ZERO for r in self.rows), ZERO),
             authority_committed=sum((r.figures.authority_committed for r in self.rows), ZERO),
             enacted=self.enacted,
+            refunded=sum((r.figures.refunded for r in self.rows), ZERO),
         )
+
+    @property
+    def has_refunds(self) -> bool:
+        return any(r.figures.refunded for r in self.rows)
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:

@@ -46,6 +46,7 @@ class BudgetFigures:
     authority: Decimal | None = None  # commitment authority (VE); None: none granted
     authority_committed: Decimal = ZERO  # booked against the VE (not yet converted)
     enacted: bool = True
+    refunded: Decimal = ZERO  # refunds received after a revocation (REFUND rows), in the year and line paid from
 
     @property
     def available(self) -> Decimal:
@@ -103,18 +104,19 @@ def ledger_totals(*, rule_ids=None) -> dict[int, dict[str, Decimal]]:
         committed=_signed(LedgerSource.ALLOCATION),
         authority_committed=_signed(LedgerSource.AUTHORITY),
         paid=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.PAYMENT)), Value(ZERO), output_field=_MONEY),
+        refunded=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.REFUND)), Value(ZERO), output_field=_MONEY),
     )
     return {row["rule_id"]: {"committed": row["committed"], "authority_committed": row["authority_committed"],
-                             "paid": row["paid"]} for row in rows}
+                             "paid": row["paid"], "refunded": row["refunded"]} for row in rows}
 
 
-EMPTY_TOTALS = {"committed": ZERO, "authority_committed": ZERO, "paid": ZERO}
+EMPTY_TOTALS = {"committed": ZERO, "authority_committed": ZERO, "paid": ZERO, "refunded": ZERO}
 
 
 def figures_for(rule: LineRule, totals: dict[str, Decimal], *, enacted: bool = True) -> BudgetFigures:
     return BudgetFigures(allocation=rule.allocation, committed=totals["committed"], paid=totals["paid"],
                          authority=rule.commitment_authority, authority_committed=totals["authority_committed"],
-                         enacted=enacted)
+                         enacted=enacted, refunded=totals.get("refunded", ZERO))
 
 
 def budget_figures(*, rule: LineRule) -> BudgetFigures:
@@ -268,9 +270,7 @@ def budget_pay(*, rule: LineRule, application, amount: Decimal, user, reason: st
         locked = lock_rules([rule.pk])[rule.pk]
         committed = committed_for_application(application_id=application.pk, rule_id=locked.pk,
                                               source=LedgerSource.ALLOCATION)
-        paid = LedgerEntry.objects.filter(
-            application_id=application.pk, rule_id=locked.pk, kind=LedgerKind.PAYMENT
-        ).aggregate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))["total"]
+        paid = paid_net_for_application(application_id=application.pk, rule_id=locked.pk)
         if paid + amount > committed:
             raise BudgetError(
                 f"Die Auszahlung überschreitet die Bewilligung: gebunden {format_eur(committed)}, "
@@ -413,3 +413,41 @@ def programme_year_enact(*, programme_year: ProgrammeYear, user) -> list[Convers
         year.budget_enacted = True
         year.save(update_fields=["budget_enacted"])
         return done
+
+
+# --- refunds (applications/revocation/) -------------------------------------------------------------------------
+
+def paid_net_for_application(*, application_id: int, rule_id: int) -> Decimal:
+    """Paid and not refunded: Σ PAYMENT − Σ REFUND of one application and rule."""
+    row = LedgerEntry.objects.filter(application_id=application_id, rule_id=rule_id).aggregate(
+        paid=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.PAYMENT)), Value(ZERO), output_field=_MONEY),
+        refunded=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.REFUND)), Value(ZERO), output_field=_MONEY))
+    return row["paid"] - row["refunded"]
+
+
+def budget_refund(*, rule: LineRule, application, amount: Decimal, user, reason: str) -> LedgerEntry:
+    """A refund of paid money received (Erstattung after a revocation): a REFUND row in the year and line the
+    money was paid from — never more than paid and not refunded. Locks the rule row (LOCK ORDER step 3). The
+    caller releases the commitment it no longer needs (applications/revocation: the revoked part that was kept
+    bound until refunded)."""
+    amount = money(amount)
+    if amount <= 0:
+        raise BudgetError("Der Betrag muss größer als 0 sein.")
+    with transaction.atomic():
+        locked = lock_rules([rule.pk])[rule.pk]
+        paid_net = paid_net_for_application(application_id=application.pk, rule_id=locked.pk)
+        if amount > paid_net:
+            raise BudgetError(f"Erstattet werden kann höchstens, was ausgezahlt und noch nicht zurückgezahlt ist: "
+                              f"{format_eur(paid_net)}.")
+        return LedgerEntry.objects.create(
+            rule=locked, application=application, kind=LedgerKind.REFUND, amount=amount, reason=reason,
+            created_by=user, created_by_name=_actor_name(user),
+        )
+
+
+def refunds_by_rule(*, rule_ids=None) -> dict[int, Decimal]:
+    """Refunds received per rule (year and line), for the budget overview and the reports."""
+    qs = LedgerEntry.objects.filter(kind=LedgerKind.REFUND)
+    if rule_ids is not None:
+        qs = qs.filter(rule_id__in=rule_ids)
+    return {row["rule_id"]: row["total"] for row in qs.values("rule_id").annotate(total=Sum("amount")).order_by()}

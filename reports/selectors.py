@@ -259,6 +259,7 @@ class LineRow:
     withdrawn: int = 0
     requested: Decimal = ZERO
     median_days: Decimal | None = None
+    refunded: Decimal = ZERO  # refunds after a revocation (ledger REFUND rows, applications/revocation)
 
     @property
     def available(self) -> Decimal:
@@ -307,11 +308,13 @@ def programme_overview(filters: ReportFilters) -> Overview:
         rules = rules.filter(line_id=filters.line_id)
     rows = {r.line_id: LineRow(line_id=r.line_id, name=r.line.name, rule_id=r.pk, allocation=r.allocation)
             for r in rules}  # 2
-    money_rows = filters.ledger().order_by().values("rule__line_id").annotate(committed=_committed(), paid=_paid())  # 3
+    money_rows = (filters.ledger().order_by().values("rule__line_id")
+                  .annotate(committed=_committed(), paid=_paid(),
+                            refunded=_money_sum("amount", Q(kind=LedgerKind.REFUND))))  # 3
     for m in money_rows:
         row = rows.get(m["rule__line_id"])
         if row is not None:
-            row.committed, row.paid = m["committed"], m["paid"]
+            row.committed, row.paid, row.refunded = m["committed"], m["paid"], m["refunded"]
     apps = filters.applications().filter(rule__programme_year__year=year)
     for c in apps.order_by().values("rule__line_id").annotate(**application_counts()):  # 4
         row = rows.get(c["rule__line_id"])
@@ -323,7 +326,7 @@ def programme_overview(filters: ReportFilters) -> Overview:
     total = LineRow(line_id=0, name="Summe")
     for row in rows.values():  # aggregated rows, one per line
         for key in ("allocation", "committed", "paid", "received", "decided", "approved", "partially", "rejected",
-                    "pending", "withdrawn", "requested"):
+                    "pending", "withdrawn", "requested", "refunded"):
             setattr(total, key, getattr(total, key) + getattr(row, key))
     total.median_days = _days(medians(apps, None).get(None))  # 6
     allocated = total.allocation

@@ -341,6 +341,11 @@ WIR_INVITATION_DAYS = envint("WIR_INVITATION_DAYS", 7)
 WIR_NOTICE_MAX_RETRIES = envint("WIR_NOTICE_MAX_RETRIES", 6)
 WIR_NOTICE_RETRY_BASE_SECONDS = envint("WIR_NOTICE_RETRY_BASE_SECONDS", 60)
 WIR_REGISTRATION_CONFIRM_DAYS = envint("WIR_REGISTRATION_CONFIRM_DAYS", 3)  # lifetime of the e-mail confirmation link
+# Revocation (applications/revocation/): the hearing period (§ 28 HVwVfG) and the account refunds are paid to
+# (the Landeshauptkasse's account is not known to us: empty = the notice asks to use the account given by the cashier).
+WIR_HEARING_DAYS = envint("WIR_HEARING_DAYS", 28)
+WIR_REFUND_IBAN = os.environ.get("WIR_REFUND_IBAN", "")
+WIR_REFUND_ACCOUNT_HOLDER = os.environ.get("WIR_REFUND_ACCOUNT_HOLDER", "Land Hessen")
 
 # The benchmark's floor page (/bench/bare) is routed only when this is on; production refuses it.
 WIR_BENCHMARK = envbool("WIR_BENCHMARK", False)
@@ -432,6 +437,9 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "mail-outbox-flush": {"task": "applications.notices.tasks.mail_outbox_flush", "schedule": 60.0},
+    # applications/revocation: Mahnungen of overdue refund claims (one per level, never twice)
+    "revocation-claim-reminders": {"task": "applications.revocation.tasks.revocation_claim_reminders",
+                                   "schedule": 60 * 60 * 24},
 }
 
 # Proof of use (applications/proof/): reminders relative to the due date in days (negative: before), each sent once

@@ -25,6 +25,11 @@ SUBJECTS = {
     NoticeKind.EARLY_START: "Zustimmung zum vorzeitigen Maßnahmebeginn",
     NoticeKind.PROOF_RECEIPT: "Eingangsbestätigung Verwendungsnachweis",
     NoticeKind.PROOF_CHECK: "Prüfvermerk zum Verwendungsnachweis",
+    # revocation (applications/revocation/)
+    NoticeKind.HEARING: "Anhörung vor einem Widerruf",
+    NoticeKind.REVOCATION: "Widerrufs- und Erstattungsbescheid",
+    NoticeKind.WITHDRAWAL: "Rücknahme- und Erstattungsbescheid",
+    NoticeKind.REVOCATION_END: "Einstellung des Widerrufsverfahrens",
 }
 
 

@@ -171,6 +171,78 @@ KIND_TEXTS: dict[str, list[str]] = {
     "proof_check": ["authority", "authority_contact", "return_address", "signature", "ministry", "proof_check",
                     "data_protection"],
 }
+_REVOCATION_BASE = ["authority", "authority_contact", "return_address", "signature", "ministry", "data_protection"]
+KIND_TEXTS.update({
+    "hearing": [*_REVOCATION_BASE, "hearing_28", "widerruf_49_3_1", "widerruf_49_3_2", "ruecknahme_48",
+                "refund_49a"],
+    "revocation": [*_REVOCATION_BASE, "widerruf_49_3_1", "widerruf_49_3_2", "ruecknahme_48", "refund_49a",
+                   "remedies"],
+    "withdrawal": [*_REVOCATION_BASE, "widerruf_49_3_1", "widerruf_49_3_2", "ruecknahme_48", "refund_49a",
+                   "remedies"],
+    "revocation_end": [*_REVOCATION_BASE, "revocation_end"],
+})
+
+# Revocation and recovery (applications/revocation/): the legal grounds staff choose from, the hearing, the refund.
+DEFAULT_TEXTS.update({
+    "hearing_28": (
+        "Anhörung (§ 28 HVwVfG)",
+        "Bevor ein Verwaltungsakt erlassen wird, der in Ihre Rechte eingreift, ist Ihnen Gelegenheit zu geben, sich "
+        "zu den für die Entscheidung erheblichen Tatsachen zu äußern (§ 28 Abs. 1 HVwVfG). Wir beabsichtigen, den "
+        "Zuwendungsbescheid wie unten beschrieben aufzuheben und die Erstattung der Zuwendung zu verlangen.\n\n"
+        "Sie können bis zum genannten Datum im WIR-Portal Stellung nehmen und Unterlagen beifügen. Wir berücksichtigen "
+        "Ihre Stellungnahme bei unserer Ermessensentscheidung. Geht bis dahin keine Stellungnahme ein, entscheiden "
+        "wir nach Lage der Akten. Dieses Schreiben ist noch keine Entscheidung.",
+    ),
+    "widerruf_49_3_1": (
+        "Rechtsgrundlage: Widerruf nach § 49 Abs. 3 Satz 1 Nr. 1 HVwVfG",
+        "Ein rechtmäßiger Verwaltungsakt, der eine Geldleistung zur Erfüllung eines bestimmten Zwecks gewährt, kann "
+        "ganz oder teilweise auch mit Wirkung für die Vergangenheit widerrufen werden, wenn die Leistung nicht, "
+        "nicht alsbald nach der Erbringung oder nicht mehr für den im Verwaltungsakt bestimmten Zweck verwendet "
+        "wird (§ 49 Abs. 3 Satz 1 Nr. 1 HVwVfG). Der Widerruf ist nur innerhalb eines Jahres seit Kenntnis der "
+        "Tatsachen zulässig, die ihn rechtfertigen (§ 49 Abs. 3 Satz 2 in Verbindung mit § 48 Abs. 4 HVwVfG).",
+    ),
+    "widerruf_49_3_2": (
+        "Rechtsgrundlage: Widerruf nach § 49 Abs. 3 Satz 1 Nr. 2 HVwVfG",
+        "Ein rechtmäßiger Verwaltungsakt, der eine Geldleistung zur Erfüllung eines bestimmten Zwecks gewährt, kann "
+        "ganz oder teilweise auch mit Wirkung für die Vergangenheit widerrufen werden, wenn mit ihm eine Auflage "
+        "verbunden ist und der Begünstigte diese nicht oder nicht innerhalb einer ihm gesetzten Frist erfüllt hat "
+        "(§ 49 Abs. 3 Satz 1 Nr. 2 HVwVfG). Die Allgemeinen Nebenbestimmungen (ANBest-P / ANBest-GK) sind Auflagen "
+        "in diesem Sinne. Der Widerruf ist nur innerhalb eines Jahres seit Kenntnis der Tatsachen zulässig, die ihn "
+        "rechtfertigen (§ 49 Abs. 3 Satz 2 in Verbindung mit § 48 Abs. 4 HVwVfG).",
+    ),
+    "ruecknahme_48": (
+        "Rechtsgrundlage: Rücknahme nach § 48 HVwVfG",
+        "Ein rechtswidriger Verwaltungsakt kann ganz oder teilweise mit Wirkung für die Zukunft oder für die "
+        "Vergangenheit zurückgenommen werden (§ 48 Abs. 1 Satz 1 HVwVfG). Auf Vertrauen kann sich der Begünstigte "
+        "nicht berufen, soweit er den Verwaltungsakt durch Angaben erwirkt hat, die in wesentlicher Beziehung "
+        "unrichtig oder unvollständig waren, oder die Rechtswidrigkeit kannte oder infolge grober Fahrlässigkeit "
+        "nicht kannte (§ 48 Abs. 2 Satz 3 HVwVfG); in diesen Fällen wird der Verwaltungsakt in der Regel mit Wirkung "
+        "für die Vergangenheit zurückgenommen. Die Rücknahme ist nur innerhalb eines Jahres seit Kenntnis der "
+        "Tatsachen zulässig, die sie rechtfertigen (§ 48 Abs. 4 HVwVfG).",
+    ),
+    "refund_49a": (
+        "Erstattung und Verzinsung (§ 49a HVwVfG)",
+        "Soweit ein Verwaltungsakt mit Wirkung für die Vergangenheit zurückgenommen oder widerrufen worden ist, sind "
+        "bereits erbrachte Leistungen zu erstatten; die zu erstattende Leistung ist durch schriftlichen "
+        "Verwaltungsakt festzusetzen (§ 49a Abs. 1 HVwVfG). Der zu erstattende Betrag ist vom Eintritt der "
+        "Unwirksamkeit des Verwaltungsakts an mit fünf Prozentpunkten über dem Basiszinssatz (§ 247 BGB) jährlich zu "
+        "verzinsen (§ 49a Abs. 3 Satz 1 HVwVfG). Werden Leistungen nicht alsbald nach der Auszahlung für den "
+        "bestimmten Zweck verwendet, können für die Zeit bis zur zweckentsprechenden Verwendung ebenfalls Zinsen "
+        "verlangt werden (§ 49a Abs. 4 HVwVfG).\n\n"
+        "Die Zinsen werden taggenau berechnet: Der erste Tag eines Zeitraums wird nicht mitgezählt, der letzte Tag "
+        "(der Tag des Zahlungseingangs) wird mitgezählt; jeder Tag zählt als 1/365 eines Jahres, in Schaltjahren als "
+        "1/366. Ändert sich der Basiszinssatz (zum 1. Januar und 1. Juli), gilt ab dem Tag der Änderung der neue Satz. "
+        "Zahlungen werden zuerst auf die bis zum Zahlungstag entstandenen Zinsen und dann auf die Hauptforderung "
+        "angerechnet (§ 367 Abs. 1 BGB entsprechend); Zinsen werden nicht verzinst (§ 289 BGB).",
+    ),
+    "revocation_end": (
+        "Einstellung des Widerrufsverfahrens",
+        "Nach Prüfung des Sachverhalts und Ihrer Stellungnahme sehen wir davon ab, den Zuwendungsbescheid zu "
+        "widerrufen oder zurückzunehmen. Das Verfahren ist damit eingestellt. Der Zuwendungsbescheid bleibt in "
+        "seiner bisherigen Fassung wirksam; Ihre Pflichten aus ihm, insbesondere aus den Nebenbestimmungen, bestehen "
+        "fort.",
+    ),
+})
 
 # Built-in texts that an earlier release seeded and this one corrects. A block whose newest version is still one of
 # these (nobody edited it) gets the new default as its next version; a block staff have edited is left alone.

@@ -52,8 +52,13 @@ TEMPLATES = {
     NoticeKind.EARLY_START: "notices/early_start.html",
     NoticeKind.PROOF_RECEIPT: "notices/proof_receipt.html",
     NoticeKind.PROOF_CHECK: "notices/proof_check.html",
+    NoticeKind.HEARING: "notices/revocation_hearing.html",
+    NoticeKind.REVOCATION: "notices/revocation.html",
+    NoticeKind.WITHDRAWAL: "notices/revocation.html",
+    NoticeKind.REVOCATION_END: "notices/revocation_end.html",
 }
-NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START}
+NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START,
+                  NoticeKind.REVOCATION, NoticeKind.WITHDRAWAL}
 
 
 def lease() -> datetime.timedelta:

@@ -657,7 +657,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
 
     today = timezone.localdate()
     for notice in notices:  # an Eingangsbestätigung is no decision: it has no remedy and never becomes final
-        decision = notice.kind != NoticeKind.RECEIPT
+        decision = notice.kind not in decision_rules.LETTER_KINDS  # receipts, hearings: no remedy, never final
         notice.received_on = decision_rules.notice_received_on(notice) if decision else None
         notice.final_on = decision_rules.notice_final_on(notice) if decision else None
         notice.can_waive = (membership.can_submit and notice.kind in decisions.WAIVABLE

@@ -697,11 +697,11 @@ class ApplicationAdmin(admin.ModelAdmin):
         can_budget = request.user.has_perm("applications.view_budget")
         figures = budget_figures(rule=app.rule) if can_budget else None
         opts = self.opts
-        from applications.decision_rules import notice_final_on, notice_received_on
+        from applications.decision_rules import LETTER_KINDS, notice_final_on, notice_received_on
 
         notices = list(app.notices.all())
         for n in notices:  # receipts are no decisions: no remedy, no finality
-            decision = n.kind != "receipt"
+            decision = n.kind not in LETTER_KINDS
             n.received_on = notice_received_on(n) if decision else None
             n.final_on = notice_final_on(n) if decision else None
         return {

@@ -50,6 +50,7 @@ RESTRICTED = {
     "early_start_request": "get",
     "remedy_waive": "post",
     "proof_submit": "post",            # proof of use: members keep the Belegliste; signatories submit
+    "revocation_answer": "post",       # revocation: members see the proceeding; only signatories answer
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -72,7 +73,10 @@ KWARG_SOURCES = {
     "payment_pk": (lambda w, name: w.payment.pk, True),
     "proof_pk": (lambda w, name: w.proof.pk, True),
     "expense_pk": (lambda w, name: w.expense.pk, True),
-    "doc_pk": (lambda w, name: w.proof_document.pk, True),
+    # both rooms name their document "doc_pk": the URL's name says whose
+    "doc_pk": (lambda w, name: (w.revocation_document if name.startswith("revocation") else w.proof_document).pk,
+               True),
+    "rv_pk": (lambda w, name: w.revocation.pk, True),
 }
 
 
@@ -136,6 +140,9 @@ class World:
                                             original_name="bericht.pdf", content_type="application/pdf", size=17,
                                             sha256="0" * 64)
         self.proof_document.file.save("bericht.pdf", ContentFile(b"%PDF-1.7\n%matrix\n"), save=True)
+        from tests.revocation.support import matrix_revocation
+
+        self.revocation, self.revocation_document = matrix_revocation(self.funded, self.owner)
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -144,7 +151,7 @@ class World:
             return self.attachment.pk
         if name.startswith("notice") or name == "remedy_waive":  # URLs under bescheide/<pk>/ name a notice
             return self.notice.pk
-        if name.startswith("payment") or name.startswith("proof"):
+        if name.startswith(("payment", "proof", "revocation")):
             return self.funded.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 

@@ -27,15 +27,17 @@ def test_ledger_matches_approved_amounts_and_never_exceeds_allocations(demo):
 
 
 def test_paid_never_exceeds_committed_per_rule(seeded, django_capture_on_commit_callbacks):
-    """committed − released ≥ paid for every rule, with the demo's executed payment run in the ledger."""
+    """committed − released ≥ paid − refunded for every rule, with the demo's executed payment run and the
+    revocation demo's refunds (applications/revocation) in the ledger."""
     from applications.demo import seed_demo
 
     with django_capture_on_commit_callbacks(execute=True):
         seed_demo()
     totals = ledger_totals()
     assert any(t["paid"] > 0 for t in totals.values())
+    assert any(t["refunded"] > 0 for t in totals.values())
     for rule_id, t in totals.items():
-        assert t["committed"] >= t["paid"], rule_id
+        assert t["committed"] >= t["paid"] - t["refunded"], rule_id
 
 
 def test_every_status_change_follows_the_workflow_table(demo):

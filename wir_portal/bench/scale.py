@@ -831,3 +831,59 @@ def proof_reminders_benchmark(*, stdout=None) -> dict:
                      f"({result['proofs']} proofs); second run {result['second_run_reminders']} in "
                      f"{result['second_run_seconds']} s")
     return result
+def scale_seed_revocations(*, count: int, seed: int = 7):
+    """Benchmark hook (applications/revocation): `count` proceedings over funded applications (the bench owner's
+    newest funded application first, so its proceedings page has one), in every state; decided ones with a claim
+    and, for every other claim, one payment received. Bulk-inserted without notices or ledger rows (the pages
+    measured read proceedings and claims, not the ledger). Returns the number created."""
+    from applications.models import (
+        ClaimPayment,
+        ClaimStatus,
+        RefundClaim,
+        Revocation,
+        RevocationBasis,
+        RevocationGround,
+        RevocationStatus,
+        RevocationYear,
+    )
+    from applications.workflow import FUNDED
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    states = [RevocationStatus.HEARING, RevocationStatus.PREPARED, RevocationStatus.DECIDED,
+              RevocationStatus.DISCONTINUED, RevocationStatus.DECIDED]
+    with transaction.atomic():
+        owner_first = (Application.objects.filter(status__in=FUNDED, organisation__name=OWNER_ORG_NAME)
+                       .order_by("-id").values_list("pk", flat=True)[:1])
+        apps = list(Application.objects.filter(pk__in=list(owner_first)).select_related("rule__programme_year"))
+        apps += list(Application.objects.filter(status__in=FUNDED, approved_amount__gt=0)
+                     .exclude(pk__in=list(owner_first)).exclude(revocations__isnull=False)
+                     .select_related("rule__programme_year").order_by("id")[: max(count - len(apps), 0)])
+        revocations = []
+        for i, app in enumerate(apps[:count]):
+            amount = _m(min(app.approved_amount, Decimal(rng.randint(500, 20000))))
+            status = states[i % len(states)]
+            revocations.append(Revocation(
+                application=app, status=status, ground=rng.choice(RevocationGround.values),
+                basis=rng.choice(RevocationBasis.values), facts="Bench: Sachverhalt.",
+                effective_date=datetime.date(app.rule.programme_year.year, 7, 1), revoked_total=amount,
+                refund_total=amount if status == RevocationStatus.DECIDED else Decimal("0.00"),
+                opened_by_name="Sabine Sachbearbeitung", opened_at=now,
+                hearing_deadline=timezone.localdate() + datetime.timedelta(days=rng.randint(-20, 28)),
+                decided_by_name="Bernd Bewilligung" if status == RevocationStatus.DECIDED else "",
+                decided_at=now if status in (RevocationStatus.DECIDED, RevocationStatus.DISCONTINUED) else None))
+        Revocation.objects.bulk_create(revocations, batch_size=2000)
+        RevocationYear.objects.bulk_create(
+            [RevocationYear(revocation=rv, year=rv.application.rule.programme_year.year,
+                            rule_id=rv.application.rule_id, revoked=rv.revoked_total, refund=rv.refund_total)
+             for rv in revocations], batch_size=2000)
+        claims = [RefundClaim(revocation=rv, application=rv.application, principal=rv.refund_total,
+                              interest_from=datetime.date(2025, 7, 1), due_date=datetime.date(2026, 3, 1),
+                              status=ClaimStatus.OPEN)
+                  for rv in revocations if rv.status == RevocationStatus.DECIDED]
+        RefundClaim.objects.bulk_create(claims, batch_size=2000)
+        ClaimPayment.objects.bulk_create(
+            [ClaimPayment(claim=c, received_on=datetime.date(2026, 4, 1), amount=_m(c.principal / 2),
+                          to_principal=_m(c.principal / 2), recorded_by_name="Hanna Haushalt")
+             for c in claims[::2] if c.principal > 0], batch_size=2000)
+        return len(revocations)

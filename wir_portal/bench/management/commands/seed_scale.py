@@ -26,8 +26,11 @@ class Command(BaseCommand):
                                  "(0: none); the bench owner's newest funded application gets 2,000 Belege")
         parser.add_argument("--payments", type=int, default=0,
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
+        parser.add_argument("--revocations", type=int, default=0,
+                            help="also create this many revocation proceedings (with claims) over funded applications")
 
     def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, proofs=0.2,
+               revocations=0,
                **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
@@ -64,3 +67,8 @@ class Command(BaseCommand):
 
             run = scale_seed_payments(count=payments, seed=seed)
             self.stdout.write(f"  Zahllauf {run.number}: {run.count} angeordnete Auszahlungen, {run.total} €")
+        if revocations:
+            from wir_portal.bench.scale import scale_seed_revocations
+
+            created = scale_seed_revocations(count=revocations, seed=seed)
+            self.stdout.write(f"  Widerrufsverfahren: {created}")
