@@ -2,6 +2,8 @@
 § 44 LHO: checklist, sample receipts, approved vs actual, recomputation, Prüfvermerk under four eyes), the
 reminders sent, and the terms per line and year. Thin: every button calls a service."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -161,7 +163,20 @@ class ProofAdmin(admin.ModelAdmin):
             "can_countersign": request.user.has_perm("applications.countersign_proof"),
             "repayment_total": sum((max(y.difference, 0) for y in recompute), 0),
             "overdue": services.is_overdue(proof),
+            "revocation_open_url": self._revocation_open_url(application),
         }
+
+    @staticmethod
+    def _revocation_open_url(application) -> str:
+        """The countersigned Prüfvermerk's repayment opens a revocation proceeding with its amount and reasons
+        filled in (applications/revocation: the hearing, the decision and the refund notice follow there)."""
+        repayment = services.proof_repayment(application)
+        if repayment is None:
+            return ""
+        amount, reasons = repayment
+        query = urlencode({"antrag": application.pk, "anlass": "proof_result",
+                           "pruefbetrag": f"{amount:.2f}".replace(".", ","), "bezug": reasons[:300]})
+        return f"{reverse('admin:applications_revocation_add')}?{query}"
 
     def check_action_view(self, request, object_id, step):
         proof = self._proof(request, object_id)

@@ -189,3 +189,35 @@ def test_anteil_through_the_check(funded, people, staffers):
     services.proof_submit(proof=proof, user=people["signatory"])
     [year] = services.proof_recompute(proof)
     assert (year.eligible_actual, year.grant_due) == (D("35000.00"), D("28000.00"))
+
+
+def test_countersigned_repayment_opens_a_revocation_with_its_amount(funded, people, staffers, client):
+    """The Prüfvermerk orders nothing itself: its repayment leads into the revocation proceeding (hearing, decision,
+    refund notice), the amount and the reasons filled in from the check."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.urls import reverse
+
+    _book_payment(funded, "30000.00")
+    proof, _ = _submitted(funded, people, [("Honorare", "25000.00"), ("Sachkosten", "15000.00")],
+                          ["24000.00", "12000.00"], "10000.00")
+    check = services.check_start(proof=proof, user=staffers["sachbearbeitung"], depth=CheckDepth.CURSORY)
+    services.check_save(check=check, user=staffers["sachbearbeitung"], depth=CheckDepth.CURSORY,
+                        checklist={k: True for k, _ in services.CHECKLIST_KEYS}, notes="")
+    services.check_sign(check=check, user=staffers["sachbearbeitung"])
+    client.force_login(staffers["sachbearbeitung"])
+    page = client.get(reverse("admin:applications_proof_change", args=[proof.pk])).content.decode()
+    assert "Widerrufsverfahren eröffnen" not in page  # not before the countersignature
+    services.check_countersign(check=check, user=staffers["bewilligung"])
+    page = client.get(reverse("admin:applications_proof_change", args=[proof.pk])).content.decode()
+    assert "Widerrufsverfahren eröffnen" in page
+    href = page.split("Widerrufsverfahren eröffnen")[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    query = parse_qs(urlsplit(href).query)
+    # 36,000 spent − 10,000 own funds = 26,000 due; 30,000 paid -> 4,000
+    assert query["anlass"] == ["proof_result"] and query["pruefbetrag"] == ["4000,00"]
+    assert query["antrag"] == [str(funded.pk)]
+    form = client.get(href)
+    assert form.status_code == 200
+    body = form.content.decode()
+    assert 'value="4000,00"' in body or 'value="4.000,00"' in body
+    assert "zu erstatten 4.000,00 €" in body
