@@ -123,7 +123,7 @@ def test_retention_held_back_until_released(funded, people, staffers):
     with pytest.raises(services.PaymentError):
         services.payment_request(application=funded, user=people["signatory"], year=2027, amount=D("28500.01"),
                                  need_declared=True)
-    services.retention_release(application=funded, user=staffers["sachbearbeitung"], year=2027)
+    services.retention_release(funded, by=staffers["sachbearbeitung"], reason="Verwendungsnachweis geprüft")
     assert services.year_figures(funded)[2027].open == D("30000.00")
 
 
