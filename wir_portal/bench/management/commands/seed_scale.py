@@ -23,8 +23,11 @@ class Command(BaseCommand):
                             help=f"applications owned by {OWNER_EMAIL} (for the dashboard measurement)")
         parser.add_argument("--payments", type=int, default=0,
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
+        parser.add_argument("--payment-requests", type=int, default=None,
+                            help="payments in every open state for the payment pages (default: applications / 20)")
 
-    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, **options):
+    def handle(self, *args, applications, organisations, seed, owner_applications, payments=0,
+               payment_requests=None, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -48,6 +51,12 @@ class Command(BaseCommand):
         self.stdout.write("  Zeiten: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
         self.stdout.write(f"  Zugänge (Passwort {BENCH_PASSWORD}): {OWNER_EMAIL}, {ADMIN_EMAIL}, {REVIEWER_EMAIL}, "
                           f"{APPROVER_EMAIL}")
+        requests = applications // 20 if payment_requests is None else payment_requests
+        if requests > 0:
+            from wir_portal.bench.scale import scale_seed_payment_requests
+
+            counts = scale_seed_payment_requests(count=requests, seed=seed)
+            self.stdout.write("  Auszahlungen (Seiten): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if payments:
             from wir_portal.bench.scale import scale_seed_payments
 
