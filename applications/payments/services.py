@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -561,7 +561,13 @@ def run_execute(*, run: PaymentRun, user) -> PaymentRun:
         in_run.update(status=PaymentStatus.PAID, paid_on=paid_on, spend_by=spend_by)
         for p, entry in zip(payments, entries, strict=True):
             p.ledger_entry_id, p.status, p.paid_on, p.spend_by = entry.pk, PaymentStatus.PAID, paid_on, spend_by
-        Payment.objects.bulk_update(payments, ["ledger_entry"], batch_size=500)
+        # Each payment's own ledger row: one prepared UPDATE sent for all pairs (bulk_update builds a CASE per row,
+        # which costs seconds for 10,000 payments).
+        table, column = Payment._meta.db_table, Payment._meta.get_field("ledger_entry").column
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {connection.ops.quote_name(table)} SET {connection.ops.quote_name(column)} = %s "  # noqa: S608
+                "WHERE id = %s", [(p.ledger_entry_id, p.pk) for p in payments])
         now, name = timezone.now(), actor_name(user)
         Event.objects.bulk_create([
             Event(application_id=p.application_id, action="payment_paid", actor=user, actor_name=name,

@@ -152,7 +152,8 @@ def test_notice_states_the_payment_plan(funded, staffers):
                               mode=PaymentMode.TRANCHES, tranches=4)
     context = notice_context_build(application=funded, kind="approval", amount=D("30000.00"))
     assert context["payment_plan"] == [{"year": 2027, "mode": "tranches", "tranches": 4,
-                                        "dates": ["01.01.2027", "01.04.2027", "01.07.2027", "01.10.2027"]}]
+                                        "dates": ["01.01.2027", "01.04.2027", "01.07.2027", "01.10.2027"],
+                                        "enacted": True}]
     PaymentPlan.objects.all().delete()
     context = notice_context_build(application=funded, kind="approval", amount=D("30000.00"))
     assert context["payment_plan"] == []  # the template then states "auf Anforderung"
