@@ -38,6 +38,7 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ("application__organisation", "run")
     search_fields = ("=application__file_number", "^application__file_number", "=id")
     show_full_result_count = False
+    list_per_page = 50  # the house's queue size: rendering 100 rows × 13 columns costs more than the SQL
     ordering = ("-requested_at", "-id")
     actions = ("confirm", "order", "collect_into_run")
     readonly_fields = [f.name for f in Payment._meta.fields] + ["refuse_link"]
