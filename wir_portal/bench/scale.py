@@ -759,15 +759,17 @@ def scale_seed_payments(*, count: int, seed: int = 7, execution_date: datetime.d
                                         execution_date=execution_date or timezone.localdate(), created_at=now,
                                         created_by_name="Hanna Haushalt")
         payments, total = [], Decimal("0.00")
-        for i in range(count):
-            key = keys[i % min(len(keys), max(count, 1))]
-            if key[0] not in apps:
-                continue
+        live = [k for k in keys if k[0] in apps]
+        i = 0
+        while len(payments) < count and live:  # round-robin over (application, year) until `count` or no money
+            key = live[i % len(live)]
             amount = min(_m(Decimal(rng.randint(100, 5000)) / 100), room[key])
             if amount <= 0:
+                live.remove(key)
                 continue
             room[key] -= amount
             total += amount
+            i += 1
             payments.append(_payment(apps[key[0]], key[1], amount, PaymentStatus.ORDERED, now=now, rng=rng, run=run))
         Payment.objects.bulk_create(payments, batch_size=2000)
         run.count, run.total = len(payments), total
