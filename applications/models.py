@@ -744,6 +744,9 @@ class Payment(models.Model):
             models.Index(fields=["status", "-requested_at"], name="payment_status_requested"),
             models.Index(fields=["application", "year", "status"], name="payment_app_year_status"),
             models.Index(fields=["run", "id"], name="payment_run_id"),
+            # the staff queue's order (admin: -requested_at, -id), unfiltered and by status: LIMIT 50 reads 50 rows
+            models.Index(fields=["-requested_at", "-id"], name="payment_newest"),
+            models.Index(fields=["status", "-requested_at", "-id"], name="payment_status_newest"),
         ]
         permissions = [
             ("confirm_payment", "Auszahlungen sachlich richtig zeichnen (Sachbearbeitung)"),

@@ -30,11 +30,28 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class YearFilter(admin.SimpleListFilter):
+    """The programme years (a small table), not SELECT DISTINCT over every payment."""
+
+    title = "Haushaltsjahr"
+    parameter_name = "year__exact"
+
+    def lookups(self, request, model_admin):
+        from funding.models import ProgrammeYear
+
+        return [(str(y), str(y)) for y in ProgrammeYear.objects.order_by("year").values_list("year", flat=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(year=int(self.value()))
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ("id", "file_number", "organisation", "budget_year", "amount", "status", "source", "requested_at",
                     "confirmed_by_name", "ordered_by_name", "run", "spend_by", "spent_reported_at")
-    list_filter = ("status", "source", OverdueFilter, "year")
+    list_filter = ("status", "source", OverdueFilter, YearFilter)
     list_select_related = ("application__organisation", "run")
     search_fields = ("=application__file_number", "^application__file_number", "=id")
     show_full_result_count = False

@@ -254,3 +254,14 @@ def test_staff_payment_lists_query_count_fixed(funded, people, staffers, client_
         for url in urls:
             assert c.get(url).status_code == 200
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_staff_queue_year_filter_from_the_programme_years(funded, people, staffers, client_as):
+    """The year filter lists the programme years (no SELECT DISTINCT over all payments) and filters by year."""
+    services.payment_request(application=funded, user=people["signatory"], year=2027, amount=D("10.00"),
+                             need_declared=True)
+    c = client_as(staffers["haushalt"])
+    page = c.get("/admin/applications/payment/?year__exact=2027")
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    assert c.get("/admin/applications/payment/?year__exact=2026").context["cl"].result_count == 0
+    assert c.get("/admin/applications/payment/?year__exact=x").status_code == 200  # ignored, no 500
