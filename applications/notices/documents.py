@@ -164,7 +164,6 @@ def _payment_plan(application: Application) -> list[dict]:
     empty list) are paid on request (Mittelabruf)."""
     from applications.models import PaymentMode, PaymentPlan
     from applications.payments.plans import tranche_due_dates
-
     from funding.models import ProgrammeYear
 
     rows = []

@@ -94,7 +94,7 @@ def test_spent_report_and_other_organisations_payment_404(funded, people, staffe
     assert f"{p.spend_by:%d.%m.%Y}" in page
     url = f"/portal/antraege/{funded.pk}/auszahlungen/{p.pk}/verwendet/"
     assert client_as(people["outsider"]).post(url).status_code == 404
-    other = fund(application(organisation=org, grant="10.00", costs="20.00"), {2027: D("10.00")})
+    other = fund(application(organisation=org, code="fallmanagement", year=2027, grant="10.00", costs="20.00"), {2027: D("10.00")})
     assert client_as(people["signatory"]).post(f"/portal/antraege/{other.pk}/auszahlungen/{p.pk}/verwendet/").status_code == 404
     assert client_as(people["signatory"]).post(url).status_code == 302
     p.refresh_from_db()
