@@ -137,8 +137,12 @@ def seed_period_demo(*, run, giessen, giessen_org) -> None:
                     "Integrationsarbeit, vielfaltsorientierte Öffnung der Verwaltung, Mikroprojekte vor Ort.",
             details=details, plan={y: (costs, income) for y in period},
             start=datetime.date(2026, 1, 1), end=datetime.date(2030, 12, 31))
-        run(app, user, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
-            ("approve", {}))
+        run(app, user, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}))
+        if email is None:  # Gießen: quarterly tranches, set before the approval so that the notice states them
+            from applications.payments.demo import plan_tranches_before_approval
+
+            plan_tranches_before_approval(app, period)
+        run(app, user, ("approve", {}))
     wetterau = Organisation.objects.get(entity__name="Wetteraukreis")
     user = _user("wetterau@demo.wir", first="Wilma", last="Wetterau-Demo")
     _member(user, wetterau, Role.SIGNATORY)
@@ -373,7 +377,8 @@ def seed_demo() -> None:
 @transaction.atomic
 def seed_payments_demo() -> None:
     """Payments of the demo (applications/payments): requested, confirmed, ordered, paid and refused payments, a
-    quarterly tranche plan for the Vielfaltszentrum Gießen (2026, its enacted year), an executed and an open payment run.
+    quarterly tranche plan for the Vielfaltszentrum Gießen (2026–2030, set before its approval so the notice states it;
+    the 2028–2030 tranches wait for their budgets), an executed and an open payment run.
 
     Demo shortcut: the approval notices are marked as sent three months ago, so they are final today."""
     from applications.models import Notice, NoticeKind, Payment
@@ -386,8 +391,7 @@ def seed_payments_demo() -> None:
     giessen, frankfurt = User.objects.get(email="giessen@demo.wir"), User.objects.get(email="frankfurt@demo.wir")
     admin_user = User.objects.get(email="admin@demo.wir")
 
-    app = Application.objects.get(title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2026–2030")
-    pay.payment_plan_set(application=app, user=sb, year=PAST_YEAR, mode="tranches", tranches=4)  # quarterly
+    app = Application.objects.get(title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2026–2030")  # tranche plan: seed_period_demo
     three_months_ago = timezone.now() - datetime.timedelta(days=92)
     Notice.objects.filter(application__title__startswith="[Demo]", kind=NoticeKind.APPROVAL,
                           sent_at__isnull=False).update(sent_at=three_months_ago, first_sent_at=three_months_ago)

@@ -655,6 +655,16 @@ class PaymentPlan(models.Model):
         "Einbehalt freigegeben am", null=True, blank=True,
         help_text="nach geprüftem Verwendungsnachweis; danach kann der Einbehalt abgerufen werden",
     )
+    retention_released_by_name = models.CharField("Einbehalt freigegeben von", max_length=200, blank=True)
+    retention_release_reason = models.TextField("Begründung der Freigabe", blank=True)
+    # Staff fallback with four eyes: one person proposes the release, another releases it (payments/services.py).
+    retention_release_proposed_at = models.DateTimeField("Freigabe des Einbehalts vorgeschlagen am", null=True,
+                                                         blank=True)
+    retention_release_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="Freigabe vorgeschlagen von")
+    retention_release_proposed_by_name = models.CharField("Freigabe vorgeschlagen von (Name)", max_length=200,
+                                                          blank=True)
     created_at = models.DateTimeField("Angelegt am", auto_now_add=True)
 
     class Meta:
@@ -763,7 +773,9 @@ class Payment(models.Model):
             models.Index(fields=["status", "-requested_at"], name="payment_status_requested"),
             models.Index(fields=["application", "year", "status"], name="payment_app_year_status"),
             models.Index(fields=["run", "id"], name="payment_run_id"),
-            models.Index(fields=["-requested_at", "-id"], name="payment_requested_desc"),  # the admin list's order
+            # the staff queue's order (admin: -requested_at, -id), unfiltered and by status: LIMIT 50 reads 50 rows
+            models.Index(fields=["-requested_at", "-id"], name="payment_newest"),
+            models.Index(fields=["status", "-requested_at", "-id"], name="payment_status_newest"),
         ]
         permissions = [
             ("confirm_payment", "Auszahlungen sachlich richtig zeichnen (Sachbearbeitung)"),

@@ -121,6 +121,7 @@ EVENTS: dict[str, str] = {
     "payment_reminder": "Erinnerung: Mittel verwenden",
     "payment_plan": "Auszahlungsplan festgelegt",
     "payment_retention_release": "Einbehalt freigegeben",
+    "payment_retention_propose": "Freigabe des Einbehalts vorgeschlagen",
     "amendment_request": "Änderungsantrag gestellt",
     "amendment_recommend": "Votum zum Änderungsantrag",
     "amendment_reject": "Änderungsantrag abgelehnt",

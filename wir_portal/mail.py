@@ -75,3 +75,19 @@ def send_templated(*, to: list[str], subject: str, template: str, context: dict,
     text, html = render_templated(template=template, context=context)
     mail_queue(kind=template, to=recipients, subject=subject, text=text, html=html, sensitive=sensitive,
                application=application)
+
+
+def send_templated_many(items: list[dict]) -> None:
+    """`send_templated` for many mails at once (a payment run): each checked and rendered, all queued in one batch
+    insert. Each dict: to, subject, template, context, application (optional)."""
+    from applications.notices.outbox import mail_queue_many
+
+    mails = []
+    for item in items:
+        recipients = _checked(to=item["to"], subject=item["subject"])
+        if not recipients:
+            continue
+        text, html = render_templated(template=item["template"], context=item["context"])
+        mails.append({"kind": item["template"], "to": recipients, "subject": item["subject"], "text": text,
+                      "html": html, "application": item.get("application")})
+    mail_queue_many(mails)

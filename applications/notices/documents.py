@@ -179,12 +179,15 @@ def _payment_plan(application: Application) -> list[dict]:
     empty list) are paid on request (Mittelabruf)."""
     from applications.models import PaymentMode, PaymentPlan
     from applications.payments.plans import tranche_due_dates
+    from funding.models import ProgrammeYear
 
     rows = []
-    for plan in PaymentPlan.objects.filter(application=application).order_by("year"):
+    plans = list(PaymentPlan.objects.filter(application=application).order_by("year"))
+    enacted = dict(ProgrammeYear.objects.filter(year__in=[p.year for p in plans]).values_list("year", "budget_enacted"))
+    for plan in plans:
         dates = tranche_due_dates(year=plan.year, tranches=plan.tranches) if plan.mode == PaymentMode.TRANCHES else []
         rows.append({"year": plan.year, "mode": plan.mode, "tranches": plan.tranches,
-                     "dates": [d.strftime("%d.%m.%Y") for d in dates]})
+                     "dates": [d.strftime("%d.%m.%Y") for d in dates], "enacted": enacted.get(plan.year, True)})
     return rows
 
 

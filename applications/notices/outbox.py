@@ -702,3 +702,26 @@ def mail_resend(*, mail: OutboundMail, user) -> OutboundMail:
         log.info("mail %s resent by user %s", current.pk, getattr(user, "pk", None))
         mail_enqueue(mail_id=current.pk)
     return current
+
+
+def mail_queue_many(mails: list[dict]) -> list[OutboundMail]:
+    """`mail_queue` for many mails (a payment run's notifications): one batch insert in the caller's transaction,
+    the send tasks queued after the commit in one callback (what it does not queue, the sweep sends). Each dict:
+    kind, to, subject, text, html (optional), application (optional)."""
+    rows = [OutboundMail(kind=m["kind"], to=list(dict.fromkeys(t.strip() for t in m["to"] if t and t.strip())),
+                         subject=m["subject"].replace("\n", " ").strip()[:300], body_text=m["text"],
+                         body_html=m.get("html") or "", sensitive=m.get("sensitive", False),
+                         application=m.get("application"))
+            for m in mails]
+    rows = OutboundMail.objects.bulk_create(rows, batch_size=1000)
+    ids = [r.pk for r in rows]
+
+    def enqueue() -> None:
+        from applications.notices.tasks import mail_send as task
+
+        for mail_id in ids:
+            task.delay(mail_id)
+
+    if ids:
+        transaction.on_commit(enqueue, robust=True)
+    return rows

@@ -3,6 +3,7 @@ execute once), payment plans, and payments not reported as spent in time. Thin: 
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -30,11 +31,28 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class YearFilter(admin.SimpleListFilter):
+    """The programme years (a small table), not SELECT DISTINCT over every payment."""
+
+    title = "Haushaltsjahr"
+    parameter_name = "year__exact"
+
+    def lookups(self, request, model_admin):
+        from funding.models import ProgrammeYear
+
+        return [(str(y), str(y)) for y in ProgrammeYear.objects.order_by("year").values_list("year", flat=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(year=int(self.value()))
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ("id", "file_number", "organisation", "budget_year", "amount", "status", "source", "requested_at",
                     "confirmed_by_name", "ordered_by_name", "run", "spend_by", "spent_reported_at")
-    list_filter = ("status", "source", OverdueFilter, "year")
+    list_filter = ("status", "source", OverdueFilter, YearFilter)
     list_select_related = ("application__organisation", "run")
     # The rows show the file number, the organisation's name and the run's number, not the application's texts
     # and JSON (issue 18: loading whole application rows for every payment was most of the list's time).
@@ -44,7 +62,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ("=application__file_number", "^application__file_number", "=id")
     show_full_result_count = False
     paginator = HonestPaginator  # exact counts, every page reachable
-    list_per_page = 50
+    list_per_page = 50  # the house's queue size: rendering 100 rows × 13 columns costs more than the SQL
     ordering = ("-requested_at", "-id")
     actions = ("confirm", "order", "collect_into_run")
     readonly_fields = [f.name for f in Payment._meta.fields] + ["refuse_link"]
@@ -230,10 +248,46 @@ class PaymentPlanForm(forms.ModelForm):
         fields = ("application", "year", "mode", "tranches")
 
 
+class RetentionActionForm(ActionForm):
+    reason = forms.CharField(label="Begründung (Freigabe des Einbehalts)", required=False, max_length=500)
+
+
 @admin.register(PaymentPlan)
 class PaymentPlanAdmin(admin.ModelAdmin):
     form = PaymentPlanForm
-    list_display = ("application", "budget_year", "mode", "tranches", "retention_released_at")
+    list_display = ("application", "budget_year", "mode", "tranches", "retention_release_proposed_by_name",
+                    "retention_released_at", "retention_released_by_name")
+    action_form = RetentionActionForm
+    actions = ("retention_propose", "retention_confirm")
+
+    def has_retention_propose_permission(self, request):
+        return services.may(request.user, "payment_retention_propose")
+
+    def has_retention_confirm_permission(self, request):
+        return services.may(request.user, "payment_retention_release")
+
+    def _plans(self, request, queryset, call, done: str):
+        ok = 0
+        for plan in queryset.select_related("application"):
+            try:
+                call(plan)
+                ok += 1
+            except services.PaymentError as exc:
+                self.message_user(request, f"{plan.application} {plan.year}: {exc}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} Einbehalt/Einbehalte {done}.", messages.SUCCESS)
+
+    @admin.action(description="Freigabe des Einbehalts vorschlagen (Fallback, 1. Person)",
+                  permissions=["retention_propose"])
+    def retention_propose(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._plans(request, queryset, lambda plan: services.retention_release_propose(
+            application=plan.application, user=request.user, year=plan.year, reason=reason), "zur Freigabe vorgeschlagen")
+
+    @admin.action(description="Einbehalt freigeben (Fallback, 2. Person)", permissions=["retention_confirm"])
+    def retention_confirm(self, request, queryset):
+        self._plans(request, queryset, lambda plan: services.retention_release_confirm(
+            application=plan.application, user=request.user, year=plan.year), "freigegeben")
 
     @admin.display(description="Haushaltsjahr", ordering="year")
     def budget_year(self, obj):

@@ -30,11 +30,13 @@ class PaymentRequestForm(forms.Form):
         error_messages={"required": "Bitte bestätigen Sie, dass die Mittel binnen zwei Monaten benötigt werden."},
     )
 
-    def __init__(self, *args, years: list[int], **kwargs):
+    def __init__(self, *args, years: list[int], labels: dict[int, str] | None = None, initial: int | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(y, str(y)) for y in years]
-        if len(years) == 1:
-            self.fields["year"].initial = years[0]
+        labels = labels or {}
+        self.fields["year"].choices = [(y, labels.get(y, str(y))) for y in years]
+        if initial is not None or len(years) == 1:
+            self.fields["year"].initial = initial if initial is not None else years[0]
 
 
 class PaymentRefuseForm(forms.Form):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,7 +37,7 @@ from applications.payments.finality import _add_months, approval_final_on
 from applications.payments.plans import tranche_due_dates  # noqa: F401 - part of this module's API
 from applications.workflow import FUNDED
 from funding import services as budget
-from funding.models import LedgerEntry, LedgerKind, LineRule
+from funding.models import LedgerEntry, LedgerKind, LineRule, ProgrammeYear
 from wir_portal import mail
 from wir_portal.money import format_eur, money
 
@@ -78,7 +78,9 @@ PAYMENT_ACTIONS: dict[str, PaymentAction] = {
         PaymentAction("payment_run", "In Zahllauf aufnehmen", ("applications.order_payment",)),
         PaymentAction("payment_paid", "Zahllauf als ausgeführt kennzeichnen", ("applications.order_payment",)),
         PaymentAction("payment_plan", "Auszahlungsplan festlegen", ("applications.confirm_payment",)),
-        PaymentAction("payment_retention_release", "Einbehalt freigeben", ("applications.confirm_payment",)),
+        PaymentAction("payment_retention_release", "Einbehalt freigeben", ("applications.order_payment",)),
+        PaymentAction("payment_retention_propose", "Freigabe des Einbehalts vorschlagen",
+                      ("applications.confirm_payment",)),
     ]
 }
 
@@ -125,11 +127,20 @@ class YearFigures:
     pending: Decimal = ZERO
     retention: Decimal = ZERO
     rule_id: int | None = None
+    enacted: bool = True  # the year's budget is enacted; before that the approval is booked against the VE
 
     @property
     def open(self) -> Decimal:
-        """What may still be requested: approved − retention − paid − pending, never below 0."""
+        """What may still be requested: approved − retention − paid − pending, never below 0 — and nothing while
+        the year's budget is not enacted (payments only against the allocation, ARCHITECTURE.md invariants)."""
+        if not self.enacted:
+            return ZERO
         return max(self.approved - self.retention - self.paid - self.pending, ZERO)
+
+    @property
+    def not_requestable_reason(self) -> str:
+        """Short German text for the page's "Noch abrufbar" column when the year cannot be requested at all."""
+        return "" if self.enacted else f"noch nicht abrufbar (Haushalt {self.year} noch nicht beschlossen)"
 
 
 def _committed_expr():
@@ -145,7 +156,8 @@ def year_figures(application: Application) -> dict[int, YearFigures]:
     figures: dict[int, YearFigures] = {}
     rows = (
         LedgerEntry.objects.filter(application_id=application.pk).order_by()
-        .values("rule_id", "rule__programme_year__year", "rule__payment_retention_percent")
+        .values("rule_id", "rule__programme_year__year", "rule__programme_year__budget_enacted",
+                "rule__payment_retention_percent")
         .annotate(committed=_committed_expr(),
                   paid=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.PAYMENT)), Value(ZERO), output_field=_MONEY))
     )
@@ -155,7 +167,8 @@ def year_figures(application: Application) -> dict[int, YearFigures]:
     )
     for row in rows:
         year = row["rule__programme_year__year"]
-        f = figures.setdefault(year, YearFigures(year=year, rule_id=row["rule_id"]))
+        f = figures.setdefault(year, YearFigures(year=year, rule_id=row["rule_id"],
+                                                 enacted=row["rule__programme_year__budget_enacted"]))
         f.approved += row["committed"]
         f.paid += row["paid"]
         percent = row["rule__payment_retention_percent"] or ZERO
@@ -202,8 +215,29 @@ def _check_final(application: Application, *, today: datetime.date | None = None
 
 # --- the applicant's request (Mittelabruf) -----------------------------------------------------------------------
 
-def payment_request(*, application: Application, user, year: int, amount: Decimal, need_declared: bool) -> Payment:
-    """A signatory requests money for one year of a final approval; never more than approved − paid − pending."""
+def not_enacted_message(year: int) -> str:
+    return (f"Für {year} können noch keine Mittel abgerufen werden: Das Haushaltsjahr {year} ist noch nicht in Kraft "
+            f"(der Haushalt {year} ist noch nicht beschlossen). Die Bewilligung für {year} ist gegen die "
+            "Verpflichtungsermächtigung gebucht; die Mittel sind erst nach Verabschiedung des Haushalts abrufbar.")
+
+
+def earliest_request_on(application: Application, year: int) -> datetime.date:
+    """The first day a request for `year` may be made: two months before the year's part of the project period
+    starts (1 January of the year, or the later project start) — money may be requested only as far as it is
+    needed within two months (Nr. 1.4 ANBest-P / ANBest-GK). For a project over the calendar year: 1 November of
+    the year before."""
+    start = datetime.date(year, 1, 1)
+    if application.period_start and application.period_start > start:
+        start = application.period_start
+    return _add_months(start, -SPEND_MONTHS)
+
+
+def payment_request(*, application: Application, user, year: int, amount: Decimal, need_declared: bool,
+                    today: datetime.date | None = None) -> Payment:
+    """A signatory requests money for one year of a final approval; never more than approved − paid − pending,
+    only for a year whose budget is enacted (payments only against the allocation) and not earlier than two months
+    before the year's project period starts (`earliest_request_on`)."""
+    today = today or timezone.localdate()
     _require(user, "payment_request", organisation_id=application.organisation_id)
     if not need_declared:
         raise PaymentError("Bitte bestätigen Sie, dass die Mittel binnen zwei Monaten nach der Auszahlung für "
@@ -219,7 +253,15 @@ def payment_request(*, application: Application, user, year: int, amount: Decima
         if year not in figures or figures[year].approved <= 0:
             years = ", ".join(str(y) for y, f in figures.items() if f.approved > 0) or "keines"
             raise PaymentError(f"Für {year} ist nichts bewilligt. Bewilligte Haushaltsjahre: {years}.", field="year")
-        _check_final(application)
+        if not figures[year].enacted:
+            raise PaymentError(not_enacted_message(year), field="year")
+        earliest = earliest_request_on(application, year)
+        if today < earliest:
+            raise PaymentError(
+                f"Mittel für {year} können frühestens ab dem {earliest:%d.%m.%Y} abgerufen werden: Abgerufen werden "
+                "darf nur, was binnen zwei Monaten nach der Auszahlung für fällige Zahlungen benötigt wird "
+                "(Nr. 1.4 ANBest-P / ANBest-GK).", field="year")
+        _check_final(application, today=today)
         iban = _valid_iban(application.organisation)
         f = figures[year]
         if amount > f.open:
@@ -275,6 +317,8 @@ def payment_order(*, payment: Payment, user) -> Payment:
             raise PaymentError("Vier-Augen-Prinzip: Wer die Auszahlung sachlich richtig gezeichnet hat, darf sie "
                                "nicht selbst anordnen.")
         _check_final(application)
+        if not ProgrammeYear.objects.filter(year=payment.year, budget_enacted=True).exists():
+            raise PaymentError(not_enacted_message(payment.year))
         payment.iban = _valid_iban(application.organisation)
         payment.status, payment.ordered_at = PaymentStatus.ORDERED, timezone.now()
         payment.ordered_by, payment.ordered_by_name = user, actor_name(user)
@@ -349,8 +393,8 @@ def tranches_fall_due(*, today: datetime.date | None = None) -> int:
             if final_on is None or final_on > today:
                 continue
             figures = year_figures(application).get(plan.year)
-            if figures is None or figures.approved <= 0:
-                continue
+            if figures is None or figures.approved <= 0 or not figures.enacted:
+                continue  # a year booked against the VE: its tranches fall due once its budget is enacted
             existing = set(application.payments.filter(year=plan.year, tranche_no__isnull=False)
                            .values_list("tranche_no", flat=True))
             base = figures.approved - figures.retention
@@ -375,17 +419,73 @@ def tranches_fall_due(*, today: datetime.date | None = None) -> int:
     return created
 
 
-def retention_release(*, application: Application, user, year: int) -> PaymentPlan:
-    """After the proof of use is accepted the retained share may be requested."""
+def retention_release(application: Application, *, by, reason: str,
+                      years: list[int] | None = None) -> list[PaymentPlan]:
+    """Release the share retained until the proof of use is accepted (Einbehalt), so it can be requested.
+
+    The one entry point for the proof of use (called when the final proof is accepted; the caller has decided, so
+    no permission check here) and for the staff fallback (`retention_release_confirm`, four eyes). `by` is the
+    user who decided (None: the system), `reason` is recorded on the plan and in the history. All years of the
+    approval that still hold a retention, or only `years`. Idempotent under the application's row lock: a year
+    released once is never released again — a second call returns [] and writes nothing."""
+    reason = (reason or "").strip() or "Verwendungsnachweis geprüft"
+    with transaction.atomic():
+        application = _lock(application.pk)
+        figures = year_figures(application)
+        due = [y for y, f in figures.items() if f.retention > 0 and (years is None or y in years)]
+        released, now = [], timezone.now()
+        for year in due:
+            plan, _ = PaymentPlan.objects.select_for_update().get_or_create(application=application, year=year)
+            if plan.retention_released_at:
+                continue
+            plan.retention_released_at, plan.retention_released_by_name = now, actor_name(by)
+            plan.retention_release_reason = reason
+            plan.save(update_fields=["retention_released_at", "retention_released_by_name",
+                                     "retention_release_reason"])
+            event_record(application=application, user=by, action="payment_retention_release",
+                         amount=figures[year].retention, reason=f"{year}: {reason}")
+            released.append(plan)
+        return released
+
+
+def retention_release_propose(*, application: Application, user, year: int, reason: str) -> PaymentPlan:
+    """Staff fallback, first pair of eyes (Sachbearbeitung): propose releasing the retention of `year`."""
+    _require(user, "payment_retention_propose")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("Bitte begründen Sie die Freigabe des Einbehalts (z. B. Verwendungsnachweis vom …).",
+                           field="reason")
+    with transaction.atomic():
+        application = _lock(application.pk)
+        f = year_figures(application).get(year)
+        if f is None or f.retention <= 0:
+            raise PaymentError(f"Für {year} ist kein Einbehalt offen.", field="year")
+        plan, _ = PaymentPlan.objects.select_for_update().get_or_create(application=application, year=year)
+        plan.retention_release_proposed_at, plan.retention_release_proposed_by = timezone.now(), user
+        plan.retention_release_proposed_by_name, plan.retention_release_reason = actor_name(user), reason
+        plan.save(update_fields=["retention_release_proposed_at", "retention_release_proposed_by",
+                                 "retention_release_proposed_by_name", "retention_release_reason"])
+        event_record(application=application, user=user, action="payment_retention_propose", amount=f.retention,
+                     reason=f"{year}: {reason}", visible_to_applicant=False)
+        return plan
+
+
+def retention_release_confirm(*, application: Application, user, year: int) -> PaymentPlan:
+    """Staff fallback, second pair of eyes (Haushalt): release a proposed retention — never the proposer."""
     _require(user, "payment_retention_release")
     with transaction.atomic():
         application = _lock(application.pk)
-        plan, _ = PaymentPlan.objects.get_or_create(application=application, year=year)
+        plan = PaymentPlan.objects.select_for_update().filter(application=application, year=year).first()
+        if plan is None or not plan.retention_release_proposed_at:
+            raise PaymentError("Die Freigabe des Einbehalts muss zuerst von einer anderen Person vorgeschlagen "
+                               "werden (Vier-Augen-Prinzip).")
         if plan.retention_released_at:
             raise PaymentError("Der Einbehalt ist bereits freigegeben.")
-        plan.retention_released_at = timezone.now()
-        plan.save(update_fields=["retention_released_at"])
-        event_record(application=application, user=user, action="payment_retention_release", reason=str(year))
+        if plan.retention_release_proposed_by_id == user.pk:
+            raise PaymentError("Vier-Augen-Prinzip: Wer die Freigabe vorgeschlagen hat, darf sie nicht selbst "
+                               "freigeben.")
+        retention_release(application, by=user, reason=plan.retention_release_reason, years=[year])
+        plan.refresh_from_db()
         return plan
 
 
@@ -417,8 +517,13 @@ def run_create(*, user, payment_ids, execution_date: datetime.date | None = None
 
 
 def run_execute(*, run: PaymentRun, user) -> PaymentRun:
-    """Mark the run executed: every payment becomes a PAYMENT ledger entry (budget_pay locks the rule row).
-    Once only: the run row is locked and a second call is refused."""
+    """Mark the run executed: every payment becomes a PAYMENT entry in the ledger. Once only: the run row is
+    locked and a second call is refused.
+
+    Batched, a constant number of queries whatever the run's size (10,000 payments: see the benchmark): lock order
+    run → applications (ascending id, one statement) → line rules (`budget_pay_batch` locks each rule involved once
+    and checks paid + new ≤ committed per application and rule, the invariant committed − released ≥ paid), then
+    batch inserts of ledger rows, events and outbox mails, and one update of the payments. All or nothing."""
     _require(user, "payment_paid")
     with transaction.atomic():
         run = PaymentRun.objects.select_for_update().get(pk=run.pk)
@@ -427,26 +532,54 @@ def run_execute(*, run: PaymentRun, user) -> PaymentRun:
                                f"{timezone.localtime(run.executed_at):%d.%m.%Y} als ausgeführt gekennzeichnet.")
         paid_on = run.execution_date
         spend_by = _add_months(paid_on, SPEND_MONTHS)
-        payments = list(run.payments.select_related("application__rule").order_by("application_id", "pk"))
-        rules = {(r.line_id, r.programme_year.year): r for r in LineRule.objects.select_related("programme_year")
-                 .filter(line_id__in={p.application.rule.line_id for p in payments})}
+        in_run = Payment.objects.filter(run_id=run.pk)
+        app_ids = in_run.order_by().values("application_id")
+        list(Application.objects.select_for_update(of=("self",)).filter(pk__in=app_ids).order_by("pk")
+             .values_list("pk", flat=True))
+        payments = list(in_run.order_by("application_id", "pk"))
+        not_ordered = next((p for p in payments if p.status != PaymentStatus.ORDERED), None)
+        if not_ordered:
+            raise PaymentError(f"Auszahlung {not_ordered.pk} ist nicht angeordnet "
+                               f"(Status „{not_ordered.get_status_display()}“).")
+        applications = Application.objects.select_related("organisation", "rule").in_bulk(
+            {p.application_id for p in payments})
+        rules = dict(((line_id, year), pk) for pk, line_id, year in LineRule.objects.filter(
+            line_id__in={a.rule.line_id for a in applications.values()}).values_list("pk", "line_id",
+                                                                                      "programme_year__year"))
+        items = []
         for p in payments:
-            if p.status != PaymentStatus.ORDERED:
-                raise PaymentError(f"Auszahlung {p.pk} ist nicht angeordnet (Status „{p.get_status_display()}“).")
-            application = _lock(p.application_id)
-            rule = rules[(application.rule.line_id, p.year)]
-            try:
-                entry = budget.budget_pay(rule=rule, application=application, amount=p.amount, user=user,
-                                          reason=f"Zahllauf {run.number}, Auszahlung {p.pk}")
-            except budget.BudgetError as exc:
-                raise PaymentError(f"{application.file_number}: {exc}") from exc
-            p.status, p.ledger_entry, p.paid_on, p.spend_by = PaymentStatus.PAID, entry, paid_on, spend_by
-            p.save(update_fields=["status", "ledger_entry", "paid_on", "spend_by"])
-            event_record(application=application, user=user, action="payment_paid", amount=p.amount,
-                         reason=f"Zahllauf {run.number}; zu verwenden bis {spend_by:%d.%m.%Y}")
-            _mail(to=_recipients(application), subject=f"Auszahlung zu {application.file_number}",
-                  template="payment_paid", context={"application": application, "payment": p})
-        run.executed_at, run.executed_by, run.executed_by_name = timezone.now(), user, actor_name(user)
+            application = applications[p.application_id]
+            rule_id = rules.get((application.rule.line_id, p.year))
+            if rule_id is None:
+                raise PaymentError(f"{application.file_number}: Für {p.year} gibt es keine Haushaltsposition.")
+            items.append(budget.PayItem(rule_id=rule_id, application_id=p.application_id, amount=p.amount,
+                                        reason=f"Zahllauf {run.number}, Auszahlung {p.pk}"))
+        try:
+            entries = budget.budget_pay_batch(items=items, user=user, application_ids_query=app_ids)
+        except budget.BudgetError as exc:
+            raise PaymentError(str(exc)) from exc
+        in_run.update(status=PaymentStatus.PAID, paid_on=paid_on, spend_by=spend_by)
+        for p, entry in zip(payments, entries, strict=True):
+            p.ledger_entry_id, p.status, p.paid_on, p.spend_by = entry.pk, PaymentStatus.PAID, paid_on, spend_by
+        # Each payment's own ledger row: one prepared UPDATE sent for all pairs (bulk_update builds a CASE per row,
+        # which costs seconds for 10,000 payments).
+        table, column = Payment._meta.db_table, Payment._meta.get_field("ledger_entry").column
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {connection.ops.quote_name(table)} SET {connection.ops.quote_name(column)} = %s "  # noqa: S608
+                "WHERE id = %s", [(p.ledger_entry_id, p.pk) for p in payments])
+        now, name = timezone.now(), actor_name(user)
+        Event.objects.bulk_create([
+            Event(application_id=p.application_id, action="payment_paid", actor=user, actor_name=name,
+                  amount=p.amount, reason=f"Zahllauf {run.number}; zu verwenden bis {spend_by:%d.%m.%Y}",
+                  created_at=now)
+            for p in payments], batch_size=1000)
+        mail.send_templated_many([
+            {"to": sorted({t for t in _recipients(applications[p.application_id]) if t}), "application": applications[p.application_id],
+             "subject": mail.subject_text(f"Auszahlung zu {applications[p.application_id].file_number}", limit=140),
+             "template": "payment_paid", "context": {"application": applications[p.application_id], "payment": p}}
+            for p in payments])
+        run.executed_at, run.executed_by, run.executed_by_name = now, user, name
         run.save(update_fields=["executed_at", "executed_by", "executed_by_name"])
         return run
 
@@ -506,5 +639,6 @@ def open_requests_summary() -> dict:
 
 
 __all__ = ["PAYMENT_ACTIONS", "PaymentError", "YearFigures", "may", "payment_request", "payment_confirm",
-           "payment_order", "payment_refuse", "payment_plan_set", "tranches_fall_due", "run_create", "run_execute",
+           "payment_order", "payment_refuse", "payment_plan_set", "retention_release", "retention_release_propose",
+           "retention_release_confirm", "earliest_request_on", "not_enacted_message", "tranches_fall_due", "run_create", "run_execute",
            "payment_spent_report", "spend_reminders_send", "overdue_unspent", "year_figures"]

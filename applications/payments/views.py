@@ -22,8 +22,11 @@ def _context(request, application, *, form=None):
     membership = selectors.membership_for(request.user, application.organisation_id)
     figures = services.year_figures(application)
     years = [y for y, f in figures.items() if f.approved > 0]
-    payments = list(Payment.objects.filter(application=application).order_by("-requested_at", "-id"))
     today = timezone.localdate()
+    for f in figures.values():
+        f.earliest = services.earliest_request_on(application, f.year)
+        f.too_early = f.enacted and f.earliest > today
+    payments = list(Payment.objects.filter(application=application).order_by("-requested_at", "-id"))
     for p in payments:
         p.spend_due = p.status == PaymentStatus.PAID and not p.spent_reported_at
         p.spend_overdue = p.spend_due and p.spend_by and p.spend_by < today
@@ -32,9 +35,18 @@ def _context(request, application, *, form=None):
         "application": application, "membership": membership, "figures": list(figures.values()),
         "payments": payments, "plans": list(PaymentPlan.objects.filter(application=application)),
         "final_on": approval_final_on(application), "today": today, "can_request": can_request,
-        "form": form if form is not None else (PaymentRequestForm(years=years) if can_request else None),
+        "form": form if form is not None else (PaymentRequestForm(**_year_choices(figures)) if can_request else None),
         "iban_missing": not (application.organisation.iban or "").strip(),
     }
+
+
+def _year_choices(figures) -> dict:
+    """Every approved year is offered (so a request for a year not yet enacted is answered with the reason at the
+    field, not with "invalid choice"); such years are labelled, the first requestable year preselected."""
+    years = [y for y, f in figures.items() if f.approved > 0]
+    labels = {y: f"{y} (Haushalt {y} noch nicht beschlossen)" for y, f in figures.items() if not f.enacted}
+    return {"years": years, "labels": labels,
+            "initial": next((y for y, f in figures.items() if f.approved > 0 and f.open > 0), None)}
 
 
 @login_required
@@ -49,8 +61,7 @@ def payments_page(request, pk: int):
         return render(request, "portal/apply/forbidden.html",
                       {"message": "Mittel abrufen dürfen nur zeichnungsberechtigte Personen der Organisation."},
                       status=403)
-    years = [f.year for f in context["figures"] if f.approved > 0]
-    form = PaymentRequestForm(request.POST, years=years)
+    form = PaymentRequestForm(request.POST, **_year_choices({f.year: f for f in context["figures"]}))
     if form.is_valid():
         try:
             services.payment_request(application=application, user=request.user, year=form.cleaned_data["year"],

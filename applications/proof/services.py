@@ -1162,14 +1162,13 @@ def _close_grant(*, application: Application, check: ProofCheck, user) -> list[d
             event_record(application=application, user=user, action="proof_release", amount=unused,
                          reason=f"Bindung {year} freigegeben (Förderfall abgeschlossen)", visible_to_applicant=False)
             released.append({"year": year, "amount": str(unused)})
-        if f.retention > 0:
-            releaser = next((u for u in (user, check.signed_by)
-                             if u is not None and payments.may(u, "payment_retention_release")), None)
-            if releaser is not None:
-                try:
-                    payments.retention_release(application=application, user=releaser, year=year)
-                except payments.PaymentError:
-                    pass  # released already
+    # The retention (Einbehalt) becomes payable: the countersigned Prüfvermerk is the decision (four eyes already),
+    # so the payments room's one entry point releases it; idempotent (a year released before stays released once).
+    retained = [year for year, f in figures.items() if f.retention > 0]
+    if retained:
+        payments.retention_release(application, by=user, years=retained,
+                                   reason=f"Verwendungsnachweis geprüft ({check.get_depth_display()}), "
+                                          f"Prüfvermerk gegengezeichnet")
     return released
 
 

@@ -57,7 +57,8 @@ ALLOWED = {
     "payment_run": {"haushalt", "superuser"},
     "payment_paid": {"haushalt", "superuser"},
     "payment_plan": {"sachbearbeitung", "superuser"},
-    "payment_retention_release": {"sachbearbeitung", "superuser"},
+    "payment_retention_propose": {"sachbearbeitung", "superuser"},
+    "payment_retention_release": {"haushalt", "superuser"},
 }
 
 
@@ -74,6 +75,13 @@ def test_role_matrix(funded, people, staffers, role, action):
     user = AnonymousUser() if role == "anonymous" else (people.get(role) or staffers.get(role))
     p = _requested(funded, people)
     run_payment = None
+    if action.startswith("payment_retention"):
+        from funding.models import LineRule
+
+        LineRule.objects.filter(pk=funded.rule_id).update(payment_retention_percent=D("5"))
+    if action == "payment_retention_release":  # proposed by another person (four eyes)
+        services.retention_release_propose(application=funded, user=staffers["sachbearbeitung2"], year=2027,
+                                           reason="VN geprüft")
     if action in ("payment_run", "payment_paid", "payment_spent"):
         services.payment_confirm(payment=p, user=staffers["sachbearbeitung2"])
         services.payment_order(payment=p, user=staffers["haushalt2"])
@@ -93,7 +101,10 @@ def test_role_matrix(funded, people, staffers, role, action):
         "payment_run": lambda: services.run_create(user=user, payment_ids=[run_payment.pk]),
         "payment_paid": lambda: services.run_execute(run=PaymentRun.objects.get(), user=user),
         "payment_plan": lambda: services.payment_plan_set(application=funded, user=user, year=2027, mode="tranches"),
-        "payment_retention_release": lambda: services.retention_release(application=funded, user=user, year=2027),
+        "payment_retention_propose": lambda: services.retention_release_propose(
+            application=funded, user=user, year=2027, reason="Verwendungsnachweis geprüft"),
+        "payment_retention_release": lambda: services.retention_release_confirm(application=funded, user=user,
+                                                                                year=2027),
     }
     if role in ALLOWED[action]:
         calls[action]()

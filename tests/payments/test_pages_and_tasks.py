@@ -94,7 +94,7 @@ def test_spent_report_and_other_organisations_payment_404(funded, people, staffe
     assert f"{p.spend_by:%d.%m.%Y}" in page
     url = f"/portal/antraege/{funded.pk}/auszahlungen/{p.pk}/verwendet/"
     assert client_as(people["outsider"]).post(url).status_code == 404
-    other = fund(application(organisation=org, grant="10.00", costs="20.00"), {2027: D("10.00")})
+    other = fund(application(organisation=org, code="fallmanagement", year=2027, grant="10.00", costs="20.00"), {2027: D("10.00")})
     assert client_as(people["signatory"]).post(f"/portal/antraege/{other.pk}/auszahlungen/{p.pk}/verwendet/").status_code == 404
     assert client_as(people["signatory"]).post(url).status_code == 302
     p.refresh_from_db()
@@ -152,7 +152,8 @@ def test_notice_states_the_payment_plan(funded, staffers):
                               mode=PaymentMode.TRANCHES, tranches=4)
     context = notice_context_build(application=funded, kind="approval", amount=D("30000.00"))
     assert context["payment_plan"] == [{"year": 2027, "mode": "tranches", "tranches": 4,
-                                        "dates": ["01.01.2027", "01.04.2027", "01.07.2027", "01.10.2027"]}]
+                                        "dates": ["01.01.2027", "01.04.2027", "01.07.2027", "01.10.2027"],
+                                        "enacted": True}]
     PaymentPlan.objects.all().delete()
     context = notice_context_build(application=funded, kind="approval", amount=D("30000.00"))
     assert context["payment_plan"] == []  # the template then states "auf Anforderung"
@@ -253,3 +254,14 @@ def test_staff_payment_lists_query_count_fixed(funded, people, staffers, client_
         for url in urls:
             assert c.get(url).status_code == 200
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_staff_queue_year_filter_from_the_programme_years(funded, people, staffers, client_as):
+    """The year filter lists the programme years (no SELECT DISTINCT over all payments) and filters by year."""
+    services.payment_request(application=funded, user=people["signatory"], year=2027, amount=D("10.00"),
+                             need_declared=True)
+    c = client_as(staffers["haushalt"])
+    page = c.get("/admin/applications/payment/?year__exact=2027")
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    assert c.get("/admin/applications/payment/?year__exact=2026").context["cl"].result_count == 0
+    assert c.get("/admin/applications/payment/?year__exact=x").status_code == 200  # ignored, no 500

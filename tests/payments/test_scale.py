@@ -25,7 +25,7 @@ def _peaks(run):
 
 def test_ten_thousand_payments_stream(seeded):
     for _ in range(20):
-        fund(application(organisation=OrganisationFactory(iban=IBAN), grant="300000.00", costs="300000.00"),
+        fund(application(organisation=OrganisationFactory(iban=IBAN), code="fallmanagement", year=2027, grant="300000.00", costs="300000.00"),
              {2027: Decimal("300000.00")})
     small = scale_seed_payments(count=2_000, seed=1)
     run = scale_seed_payments(count=10_000)
@@ -44,3 +44,45 @@ def test_ten_thousand_payments_stream(seeded):
     assert csv_peak < 5_000_000  # a few MB whatever the run (SQLite reads the chunks of 2,000 rows)
     assert elapsed < 30
     assert exports.pain001_validate(exports.sepa_bytes(run)) == []
+
+
+def test_payment_pages_are_measured_at_scale(seeded):
+    """seed_scale seeds payments in every state; the benchmark measures the applicant's payment page, the staff
+    list of open requests and the payment run's change page (their query counts are compared before and after
+    the data grows in tests/scale/test_query_budget.py, which takes every page of the discovery)."""
+    import io
+
+    from django.core.management import call_command
+
+    from applications.models import PaymentStatus
+    from wir_portal.bench.management.commands.benchmark import Discovery
+
+    call_command("seed_scale", applications=120, organisations=15, seed=41, owner_applications=40, verbosity=0,
+                 stdout=io.StringIO())
+    # 120 / 20 = 6 payments requested by default, some of them on the owner's applications
+    assert Payment.objects.exclude(status=PaymentStatus.PAID).exists()
+    discovery = Discovery(io.StringIO())
+    pages = {p.key: p for p in discovery.pages()}
+    for key in ("payments_applicant", "payments_open_requests", "paymentrun_change"):
+        page = pages[key]
+        assert page.url and discovery.status(page) == 200, (key, page.url, page.note)
+    html = discovery.client(pages["payments_applicant"].user).get(pages["payments_applicant"].url).content.decode()
+    assert 'name="amount"' in html  # the request form is on the measured page
+
+
+def test_benchmark_payments_executes_and_exports(seeded):
+    import io
+
+    from django.core.management import call_command
+
+    from wir_portal.bench.management.commands.benchmark_payments import payments_benchmark
+
+    call_command("seed_scale", applications=60, organisations=10, seed=42, owner_applications=10, verbosity=0,
+                 stdout=io.StringIO())
+    before = Payment.objects.count()
+    result = payments_benchmark(count=300)
+    assert result["seeded"] == result["ledger_rows"] == 300
+    assert result["invariant_ok"] is True and result["pain001_errors"] == 0
+    assert result["execute_queries"] < 40  # a constant number, not one query set per payment
+    assert result["export"]["payments"] == 300 and result["export_small"]["payments"] == 60  # 300 / 5
+    assert Payment.objects.count() == before  # rolled back

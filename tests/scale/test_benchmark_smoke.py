@@ -24,7 +24,7 @@ def test_benchmark_smoke(tiny, tmp_path):
         pytest.fail("wrk is required for the benchmark smoke test (apt-get install wrk)")
     out = tmp_path / "bench.json"
     call_command("benchmark", duration=1, warmup=0, repeat=1, json=str(out), skip_notices=True, skip_exports=True,
-                 skip_logins=True)
+                 skip_logins=True, payments_count=50)
     report = json.loads(out.read_text())
     assert report["database"] == "postgresql"
     assert report["applications"] == 120
@@ -50,3 +50,6 @@ def test_benchmark_smoke(tiny, tmp_path):
     assert approvals["approved"] >= 1 and approvals["refused"] >= 1  # the budget was contended
     assert approvals["overspent"] is False and approvals["errors"] == []
     assert "seconds" in approvals
+    payments = report["payments"]  # issue 13: a payment run executed and exported (small here)
+    assert payments["seeded"] == payments["ledger_rows"] > 0 and payments["invariant_ok"] is True
+    assert payments["pain001_errors"] == 0

@@ -695,46 +695,83 @@ def scale_seed(*, applications: int, organisations: int, seed: int = 7, owner_ap
                       owner_applications=owner_applications, stdout=stdout).run()
 
 
+def _payment_room(app_ids_query=None) -> dict[tuple[int, int], Decimal]:
+    """What may still be paid per (application, year): committed against an enacted year's allocation − paid −
+    pending, for funded applications (payments only against the allocation)."""
+    from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from applications.models import Payment, PaymentStatus
+    from applications.workflow import FUNDED
+
+    money_field = DecimalField(max_digits=14, decimal_places=2)
+    zero = Value(Decimal("0"))
+    alloc = Q(source=LedgerSource.ALLOCATION)
+    qs = LedgerEntry.objects.filter(application__status__in=FUNDED, rule__programme_year__budget_enacted=True)
+    if app_ids_query is not None:
+        qs = qs.filter(application_id__in=app_ids_query)
+    rows = qs.order_by().values("application_id", "rule__programme_year__year").annotate(
+        committed=Coalesce(Sum(Case(When(alloc & Q(kind=LedgerKind.COMMITMENT), then=F("amount")),
+                                    When(alloc & Q(kind=LedgerKind.RELEASE), then=-F("amount")),
+                                    default=zero, output_field=money_field)), zero, output_field=money_field),
+        paid=Coalesce(Sum("amount", filter=Q(kind=LedgerKind.PAYMENT)), zero, output_field=money_field))
+    room = {(r["application_id"], r["rule__programme_year__year"]): r["committed"] - r["paid"] for r in rows}
+    pending = (Payment.objects.filter(status__in=[PaymentStatus.REQUESTED, PaymentStatus.CONFIRMED,
+                                                  PaymentStatus.ORDERED]).order_by()
+               .values_list("application_id", "year").annotate(total=Sum("amount")))
+    for app_id, year, total in pending:
+        if (app_id, year) in room:
+            room[(app_id, year)] -= total
+    return {k: v for k, v in room.items() if v > 0}
+
+
+def _payment(app, year, amount, status, *, now, rng, run=None):
+    from applications.models import Payment, PaymentSource, PaymentStatus
+
+    example_ibans = ["DE89370400440532013000", "DE02120300000000202051", "DE02500105170137075030"]
+    p = Payment(application=app, year=year, amount=amount, status=status, source=PaymentSource.REQUEST,
+                need_declared=True, run=run, iban=app.organisation.iban or rng.choice(example_ibans),
+                account_holder=app.organisation.name, requested_at=now, requested_by_name="Bench")
+    if status in (PaymentStatus.CONFIRMED, PaymentStatus.ORDERED):
+        p.confirmed_at, p.confirmed_by_name = now, "Sabine Sachbearbeitung"
+    if status == PaymentStatus.ORDERED:
+        p.ordered_at, p.ordered_by_name = now, "Hanna Haushalt"
+    if status == PaymentStatus.REFUSED:
+        p.refused_at, p.refused_by_name = now, "Sabine Sachbearbeitung"
+        p.refusal_reason = "Der Bedarf binnen zwei Monaten ist nicht dargelegt."
+    return p
+
+
 def scale_seed_payments(*, count: int, seed: int = 7, execution_date: datetime.date | None = None):
     """Benchmark hook (applications/payments): `count` ordered payments in one new payment run, spread over funded
-    applications with money left (approved − paid − pending), bulk-inserted in one transaction. Returns the run."""
-    from django.db.models import Sum
-
-    from applications.models import Application, Payment, PaymentRun, PaymentSource, PaymentStatus
-    from applications.workflow import FUNDED
+    applications with money left in an enacted year (committed against the allocation − paid − pending), so the
+    run can also be executed. Bulk-inserted in one transaction. Returns the run."""
+    from applications.models import Application, Payment, PaymentRun, PaymentStatus
 
     rng = random.Random(seed)
     now = timezone.now()
-    example_ibans = ["DE89370400440532013000", "DE02120300000000202051", "DE02500105170137075030"]
     with transaction.atomic():
-        apps = list(Application.objects.filter(status__in=FUNDED).select_related("organisation", "rule__programme_year")
-                    .order_by("id")[: max(count, 1)])
-        if not apps:
-            raise ValueError("no funded applications: run seed_scale first")
-        pending = dict(Payment.objects.filter(status__in=[PaymentStatus.REQUESTED, PaymentStatus.CONFIRMED,
-                                                          PaymentStatus.ORDERED])
-                       .values_list("application_id").annotate(total=Sum("amount")))
-        paid = dict(LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT).values_list("application_id")
-                    .annotate(total=Sum("amount")))
+        room = _payment_room()
+        if not room:
+            raise ValueError("no funded applications with money left: run seed_scale first")
+        keys = sorted(room)
+        apps = Application.objects.select_related("organisation").in_bulk({k[0] for k in keys[: max(count, 1)]})
         run = PaymentRun.objects.create(number=f"WIR-ZL-BENCH-{now:%Y%m%d%H%M%S}-{PaymentRun.objects.count() + 1}",
                                         execution_date=execution_date or timezone.localdate(), created_at=now,
                                         created_by_name="Hanna Haushalt")
         payments, total = [], Decimal("0.00")
-        for i in range(count):
-            app = apps[i % len(apps)]
-            room = (app.approved_amount or Decimal("0")) - paid.get(app.pk, Decimal("0")) - pending.get(app.pk, Decimal("0"))
-            amount = min(_m(Decimal(rng.randint(100, 5000)) / 100), room)
+        live = [k for k in keys if k[0] in apps]
+        i = 0
+        while len(payments) < count and live:  # round-robin over (application, year) until `count` or no money
+            key = live[i % len(live)]
+            amount = min(_m(Decimal(rng.randint(100, 5000)) / 100), room[key])
             if amount <= 0:
+                live.remove(key)
                 continue
-            pending[app.pk] = pending.get(app.pk, Decimal("0")) + amount
+            room[key] -= amount
             total += amount
-            payments.append(Payment(
-                application=app, year=app.rule.programme_year.year, amount=amount, status=PaymentStatus.ORDERED,
-                source=PaymentSource.REQUEST, need_declared=True, run=run,
-                iban=app.organisation.iban or example_ibans[i % len(example_ibans)],
-                account_holder=app.organisation.name, requested_at=now, requested_by_name="Bench",
-                confirmed_at=now, confirmed_by_name="Sabine Sachbearbeitung", ordered_at=now,
-                ordered_by_name="Hanna Haushalt"))
+            i += 1
+            payments.append(_payment(apps[key[0]], key[1], amount, PaymentStatus.ORDERED, now=now, rng=rng, run=run))
         Payment.objects.bulk_create(payments, batch_size=2000)
         run.count, run.total = len(payments), total
         run.save(update_fields=["count", "total"])
@@ -887,3 +924,41 @@ def scale_seed_revocations(*, count: int, seed: int = 7):
                           to_principal=_m(c.principal / 2), recorded_by_name="Hanna Haushalt")
              for c in claims[::2] if c.principal > 0], batch_size=2000)
         return len(revocations)
+def scale_seed_payment_requests(*, count: int, seed: int = 7) -> dict[str, int]:
+    """Benchmark data for the payment pages: `count` payments over funded applications in every open state
+    (requested, confirmed, ordered, refused; a fifth of the ordered ones in one open payment run), and a few on the
+    bench owner's funded applications (the applicant's payment page). Returns the count per status."""
+    from applications.models import Application, Payment, PaymentRun, PaymentStatus
+
+    rng = random.Random(seed + 1)
+    now = timezone.now()
+    states = [(PaymentStatus.REQUESTED, 5), (PaymentStatus.CONFIRMED, 2), (PaymentStatus.ORDERED, 2),
+              (PaymentStatus.REFUSED, 1)]
+    with transaction.atomic():
+        room = _payment_room()
+        owner = sorted(k for k in room if k[0] in set(
+            Application.objects.filter(organisation__name=OWNER_ORG_NAME).values_list("pk", flat=True)))
+        others = [k for k in sorted(room) if k not in set(owner)]
+        rng.shuffle(others)
+        keys = owner[:20] + others[: max(count - len(owner[:20]), 0)]
+        apps = Application.objects.select_related("organisation").in_bulk({k[0] for k in keys})
+        run = PaymentRun.objects.create(number=f"WIR-ZL-BENCH-{now:%Y%m%d%H%M%S}-{PaymentRun.objects.count() + 1}",
+                                        execution_date=timezone.localdate(), created_at=now,
+                                        created_by_name="Hanna Haushalt")
+        payments, counts, in_run = [], {}, Decimal("0.00")
+        for key in keys:
+            status = _weighted(rng, states)
+            amount = min(_m(Decimal(rng.randint(500, 500000)) / 100), room[key])
+            if amount <= 0:
+                continue
+            if status != PaymentStatus.REFUSED:
+                room[key] -= amount
+            into_run = status == PaymentStatus.ORDERED and rng.random() < 0.2
+            payments.append(_payment(apps[key[0]], key[1], amount, status, now=now, rng=rng,
+                                     run=run if into_run else None))
+            in_run += amount if into_run else Decimal("0")
+            counts[status] = counts.get(status, 0) + 1
+        Payment.objects.bulk_create(payments, batch_size=2000)
+        run.count, run.total = sum(1 for p in payments if p.run is not None), in_run
+        run.save(update_fields=["count", "total"])
+        return counts

@@ -243,6 +243,7 @@ class Discovery:
             pages.append(Page(f"export_{fmt}", f"{fmt.upper()} export (all applications)",
                               self._export_url(fmt, ADMIN_EMAIL), ADMIN_EMAIL, download=True))
         pages += self.proof_pages()
+        pages += self.payment_pages()
         pages += self.applicant_pages()
         pages += self.admin_pages()
         for p in pages:
@@ -250,6 +251,29 @@ class Discovery:
             if p.url is None and not p.note:
                 p.note = "not found in the URLconf (yet)"
         return pages
+
+    def payment_pages(self) -> list[Page]:
+        """Issue 13: the applicant's payment page (request form and overview) on the bench owner's funded
+        application with payments, the staff list of open requests (the queue: changelist filtered to "beantragt")
+        and the change page of the largest payment run."""
+        from applications.models import Payment, PaymentRun, PaymentStatus
+        from wir_portal.bench.scale import BUDGET_EMAIL, OWNER_EMAIL, OWNER_ORG_NAME
+
+        owner_app = (Payment.objects.filter(application__organisation__name=OWNER_ORG_NAME)
+                     .order_by("-application_id").values_list("application_id", flat=True).first())
+        form_url = _try_reverse("portal:payments", owner_app) if owner_app else None
+        requests_url = _try_reverse("admin:applications_payment_changelist")
+        run = PaymentRun.objects.order_by("-count", "-id").values_list("pk", flat=True).first()
+        run_url = _try_reverse("admin:applications_paymentrun_change", run) if run else None
+        return [
+            Page("payments_applicant", "Applicant: payment page (request form + payments)", form_url, OWNER_EMAIL,
+                 target=dict(APPLICANT_TARGET), note="" if form_url else "no payment of the bench owner (seed_scale)"),
+            Page("payments_open_requests", "Staff: open payment requests (Haushalt queue)",
+                 f"{requests_url}?status__exact={PaymentStatus.REQUESTED}" if requests_url else None, BUDGET_EMAIL,
+                 target=dict(QUEUE_TARGET)),
+            Page("paymentrun_change", "Staff: payment run change page (largest run)", run_url, BUDGET_EMAIL,
+                 target=dict(ADMIN_TARGET), note="" if run_url else "no payment run (seed_scale --payments)"),
+        ]
 
     # -- discovered pages (issue 18): every admin list and change page, every applicant page --
 
@@ -959,6 +983,9 @@ class Command(BaseCommand):
                             help="also run the login burst against gthread workers with this many threads (0: no; "
                                  "default: the deployment's GUNICORN_THREADS, 16)")
         parser.add_argument("--notices-args", default="", help="arguments passed to benchmark_notices")
+        parser.add_argument("--skip-payments", action="store_true", help="skip the payment run (execute + export)")
+        parser.add_argument("--payments-count", type=int, default=10_000,
+                            help="payments in the measured payment run (benchmark_payments)")
 
     def handle(self, *args, **o):
         if not shutil.which("wrk"):
@@ -1077,6 +1104,15 @@ class Command(BaseCommand):
             report["proof_reminders"] = proof_reminders_benchmark(stdout=self.stdout)
         if not o["skip_notices"]:
             report["notices"] = self._notices(o["notices_args"])
+        if not o["skip_payments"]:
+            from wir_portal.bench.management.commands.benchmark_payments import payments_benchmark
+
+            self.stdout.write("")
+            try:
+                report["payments"] = payments_benchmark(count=o["payments_count"], stdout=self.stdout)
+            except Exception as exc:  # noqa: BLE001 - report, never stop the benchmark
+                report["payments"] = {"error": f"{exc.__class__.__name__}: {exc}"[:200]}
+                self.stdout.write(f"Payment run: {report['payments']['error']}")
         report["finished_at"] = timezone.now().isoformat()
         out_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         self.stdout.write(f"\nJSON: {out_path}")

@@ -28,10 +28,11 @@ class Command(BaseCommand):
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
         parser.add_argument("--revocations", type=int, default=0,
                             help="also create this many revocation proceedings (with claims) over funded applications")
+        parser.add_argument("--payment-requests", type=int, default=None,
+                            help="payments in every open state for the payment pages (default: applications / 20)")
 
     def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, proofs=0.2,
-               revocations=0,
-               **options):
+               revocations=0, payment_requests=None, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -62,6 +63,12 @@ class Command(BaseCommand):
             made = scale_seed_proofs(share=proofs, seed=seed)
             self.stdout.write(f"  Verwendungsnachweise: {made['proofs']} für {made['applications']} Anträge, "
                               f"{made['expenses']} Belege ({time.monotonic() - started:.1f} s)")
+        requests = applications // 20 if payment_requests is None else payment_requests
+        if requests > 0:
+            from wir_portal.bench.scale import scale_seed_payment_requests
+
+            counts = scale_seed_payment_requests(count=requests, seed=seed)
+            self.stdout.write("  Auszahlungen (Seiten): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if payments:
             from wir_portal.bench.scale import scale_seed_payments
 
