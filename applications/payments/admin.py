@@ -6,13 +6,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from applications.models import Payment, PaymentMode, PaymentPlan, PaymentRun, PaymentStatus
+from applications.models import Application, Payment, PaymentMode, PaymentPlan, PaymentRun, PaymentStatus
 from applications.payments import exports, services
 from applications.payments.forms import PaymentRefuseForm
 from funding.admin_paging import HonestPaginator, LeanChangeList
@@ -60,6 +61,7 @@ class PaymentAdmin(admin.ModelAdmin):
                  "ordered_by_name", "run", "spend_by", "spent_reported_at", "application__file_number",
                  "application__organisation__name", "run__number")
     search_fields = ("=application__file_number", "^application__file_number", "=id")
+    search_help_text = "Aktenzeichen (ganz oder Anfang, z. B. WIR-2027-VZ) oder Nummer der Auszahlung"
     show_full_result_count = False
     paginator = HonestPaginator  # exact counts, every page reachable
     list_per_page = 50  # the house's queue size: rendering 100 rows × 13 columns costs more than the SQL
@@ -88,6 +90,18 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return LeanChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """The file number by its beginning (the applications' unique index) or the payment's number; Django's
+        generic search ORed UPPER(file_number) across the join, which no index serves (issue 18: 130 ms SQL at
+        10k payments for one file number)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(application__in=Application.objects.filter(file_number__startswith=term.upper()).values("pk"))
+        if term.isdigit() and len(term) <= 18:
+            condition |= Q(pk=int(term))
+        return queryset.filter(condition), False
 
     def has_add_permission(self, request):
         return False

@@ -179,3 +179,26 @@ def test_order_refused_without_valid_iban(funded, people, staffers):
     with pytest.raises(services.PaymentError) as exc:
         services.payment_order(payment=p, user=staffers["haushalt"])
     assert "IBAN" in str(exc.value)
+
+
+def test_staff_search_by_file_number_prefix_or_payment_number(funded, people, staffers, client_as):
+    from django.urls import reverse
+
+    from applications.models import Application
+
+    mine = _requested(funded, people, "100.00")
+    other = Payment.objects.create(application=funded, year=2027, amount=D("5.00"))
+    Application.objects.filter(pk=funded.pk).update(file_number="WIR-2027-IP-0042")
+    c = client_as(staffers["sachbearbeitung"])
+    url = reverse("admin:applications_payment_changelist")
+
+    def found(q):
+        r = c.get(url, {"q": q})
+        assert r.status_code == 200
+        return {p.pk for p in r.context["cl"].result_list}
+
+    assert found("WIR-2027-IP-0042") == {mine.pk, other.pk}
+    assert found("wir-2027-ip") == {mine.pk, other.pk}  # the beginning, any case
+    assert found("WIR-2027-IP-0043") == set()
+    assert found(str(other.pk)) == {other.pk}
+    assert found("Aktenzeichen'; --") == set()  # no number, no match, no error
