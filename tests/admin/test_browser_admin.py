@@ -36,7 +36,7 @@ def login(page, base, email):
 
 def test_staff_process_a_demo_application_end_to_end(page, live_server, require_browser, demo):
     base = live_server.url
-    app = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2027")
+    app = Application.objects.get(title="[Demo] Willkommenslotsen im Landkreis Gießen 2027")
     assert app.status == Status.SUBMITTED
     committed_before = budget_figures(rule=app.rule).committed
 

@@ -104,7 +104,7 @@ class World:
                                  grant="15000.00", costs="16000.00")
         attach_required(self.draft, self.owner)
         self.attachment = self.draft.attachments.first()
-        self.submitted = application(organisation=self.org, code="projekte", user=self.owner, title="Eingereicht")
+        self.submitted = application(organisation=self.org, code="integrationsprojekte", user=self.owner, title="Eingereicht")
         attach_required(self.submitted, self.owner)
         services.application_submit(application=self.submitted, user=self.owner, declarations=DECLARATIONS)
         self.notice = Notice.objects.create(application=self.submitted, kind=NoticeKind.RECEIPT,

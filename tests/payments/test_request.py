@@ -128,7 +128,7 @@ def test_retention_held_back_until_released(funded, people, staffers):
 
 
 def test_multi_year_open_per_year(org, people):
-    app = fund(application(organisation=org, code="koordination", year=2026, grant="100000.00", costs="120000.00"),
+    app = fund(application(organisation=org, code="vielfaltszentren", year=2026, grant="100000.00", costs="120000.00"),
                {2026: D("60000.00"), 2027: D("40000.00")})
     figures = services.year_figures(app)
     assert [(y, f.approved) for y, f in figures.items()] == [(2026, D("60000.00")), (2027, D("40000.00"))]
