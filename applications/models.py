@@ -893,3 +893,34 @@ class OutboundMail(models.Model):
 
 
 __all__ += ["MailStatus", "OutboundMail"]
+
+
+class Forwarding(models.Model):
+    """Weiterleitung (Nr. 12 VV zu § 44 LHO): Mikroprojekt money a WIR-Vielfaltszentrum passed on to a local
+    non-profit, entered by the recipient of the grant; checked per Mikroprojekt and year against the line's part-cap
+    and in total against what the application may pass on that year (applications/forwarding/services.py)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="forwardings",
+                                    verbose_name="Antrag")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    recipient_name = models.CharField("Empfänger (gemeinnütziger Träger)", max_length=200)
+    recipient_address = models.CharField("Anschrift des Empfängers", max_length=300)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    purpose = models.CharField("Zweck (Mikroprojekt)", max_length=300)
+    forwarded_on = models.DateField("Datum der Weiterleitung (Vertrag bzw. Bescheid)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Erfasst von")
+    created_by_name = models.CharField("Erfasst von (Name)", max_length=200, blank=True)
+    created_at = models.DateTimeField("Erfasst am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["year", "forwarded_on", "id"]
+        verbose_name = "Weiterleitung"
+        verbose_name_plural = "Weiterleitungen (Mikroprojekte)"
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="forwarding_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_name} {self.year}: {self.amount} €"
+
+
+__all__ += ["Forwarding"]

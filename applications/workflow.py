@@ -130,6 +130,9 @@ EVENTS: dict[str, str] = {
     "remedy_waiver": "Rechtsbehelfsverzicht erklärt",
     "amendment_decide": "Über Änderungsantrag entscheiden",
     "early_start": "Vorzeitiger Maßnahmebeginn",
+    # Weiterleitung of Mikroprojekte (applications/forwarding/)
+    "forwarding_add": "Weiterleitung erfasst",
+    "forwarding_remove": "Weiterleitung gelöscht",
 }
 
 

@@ -14,6 +14,8 @@ Expectations (pretix tests/control/test_permissions.py, healthchecks' alice/bob/
   are POSTed and must not answer 403/404/405 or fail.
 """
 
+import datetime
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
@@ -49,6 +51,8 @@ RESTRICTED = {
     "amendment_request": "get",        # Änderungsantrag, early start, remedy waiver: signatories only
     "early_start_request": "get",
     "remedy_waive": "post",
+    "forwarding": "post",              # Weiterleitung: members see the list; signatories record and delete
+    "forwarding_delete": "post",
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -69,6 +73,7 @@ KWARG_SOURCES = {
     "token": (lambda w, name: w.invitation_token if name == "invitation-accept" else w.registration_token, False),
     "pk": (lambda w, name: w.pk_for(name), True),
     "payment_pk": (lambda w, name: w.payment.pk, True),
+    "forwarding_pk": (lambda w, name: w.forwarding.pk, True),
 }
 
 
@@ -121,6 +126,16 @@ class World:
                                        costs="2000.00"), {2027: Decimal("1000.00")})
         self.payment = Payment.objects.create(application=self.funded, year=2027, amount=Decimal("100.00"),
                                               status=PaymentStatus.PAID)
+        from applications.models import Forwarding
+
+        self.centre = fund(application(organisation=self.org, code="vielfaltszentren", year=2026, user=self.owner,
+                                       title="Vielfaltszentrum", grant="5000.00", costs="5000.00",
+                                       details={"coordination_posts": "1", "micro_projects": "5000"}),
+                           {2026: Decimal("5000.00")})
+        self.forwarding = Forwarding.objects.create(
+            application=self.centre, year=2026, recipient_name="Nachbarschaftsverein e. V.",
+            recipient_address="Hauptstraße 1, 35390 Gießen", amount=Decimal("1000.00"), purpose="Sommerfest",
+            forwarded_on=datetime.date(2026, 5, 1))
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -131,6 +146,8 @@ class World:
             return self.notice.pk
         if name.startswith("payment"):
             return self.funded.pk
+        if name.startswith("forwarding"):
+            return self.centre.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 
     def url(self, name: str, kwarg_names: list[str]) -> str:
