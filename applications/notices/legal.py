@@ -124,10 +124,11 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "commitment_authority": (
         "Bewilligung zu Lasten einer Verpflichtungsermächtigung (Folgejahre)",
-        "Soweit die Zuwendung auf die Haushaltsjahre {authority_years} entfällt, für die noch kein Haushalt "
-        "festgestellt ist, wird sie zu Lasten der Verpflichtungsermächtigung bewilligt, die der Haushaltsplan des "
-        "Landes Hessen für das Haushaltsjahr {authority_budget_year} ausbringt (§ 38 Abs. 1 LHO). Die Zuwendung "
-        "für diese Haushaltsjahre steht unter dem Vorbehalt, dass der Landtag die Mittel im Haushaltsplan des "
+        "Soweit die Zuwendung auf {authority_years} entfällt, wird sie zu Lasten der "
+        "Verpflichtungsermächtigung bewilligt, die der Haushaltsplan des Landes Hessen für das Haushaltsjahr "
+        "{authority_budget_year} ausbringt (§ 38 Abs. 1 LHO); ein Haushalt ist dafür noch nicht festgestellt. "
+        "Dieser Teil der "
+        "Zuwendung steht unter dem Vorbehalt, dass der Landtag die Mittel im Haushaltsplan des "
         "jeweiligen Haushaltsjahres bereitstellt; sie wird erst ausgezahlt, wenn der Haushalt dieses Jahres "
         "festgestellt ist.",
     ),

@@ -71,9 +71,11 @@ def _amount(value):
 
 
 def _years_text(years: list[int]) -> str:
-    """[2028, 2029, 2030] -> '2028, 2029 und 2030'."""
+    """[2028] -> 'das Haushaltsjahr 2028'; [2028, 2029, 2030] -> 'die Haushaltsjahre 2028, 2029 und 2030'."""
     names = [str(y) for y in years]
-    return " und ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+    if len(names) == 1:
+        return f"das Haushaltsjahr {names[0]}"
+    return "die Haushaltsjahre " + " und ".join([", ".join(names[:-1]), names[-1]]) if names else ""
 
 
 def _percent(value) -> str:
