@@ -20,7 +20,6 @@ from applications.models import (
     AmendmentRequest,
     AmendmentStatus,
     Application,
-    Message,
     Notice,
     NoticeKind,
     NoticeStatus,
@@ -420,7 +419,8 @@ def early_start_request(*, application: Application, user, start: datetime.date,
 
 
 def early_start_decide(*, application: Application, user, consent: bool, reason: str = "") -> Application:
-    """Staff answer the request: consent is a letter through the notice outbox; a refusal a message with reasons."""
+    """Staff answer the request by a notice through the outbox: consent (Zustimmung) or refusal (Ablehnung des
+    vorzeitigen Maßnahmebeginns, with reasons and Rechtsbehelfsbelehrung — it is an administrative act)."""
     with transaction.atomic():
         app = _lock(application)
         if Actor.BEWILLIGUNG not in actors_for(user, app):
@@ -439,9 +439,7 @@ def early_start_decide(*, application: Application, user, consent: bool, reason:
             notice_create(application=app, kind=NoticeKind.EARLY_START, user=user, reasons=reason)
         else:
             event_record(application=app, user=user, action="early_start_refuse", reason=reason.strip())
-            Message.objects.create(application=app, from_staff=True, author=user,
-                                   author_name="Regierungspräsidium Darmstadt",
-                                   subject="Vorzeitiger Maßnahmebeginn nicht zugelassen", body=reason.strip())
+            notice_create(application=app, kind=NoticeKind.EARLY_START_REFUSAL, user=user, reasons=reason)
         return app
 
 

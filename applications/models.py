@@ -533,6 +533,7 @@ class NoticeKind(models.TextChoices):
     AMENDMENT = "amendment", "Änderungsbescheid"
     RECEIPT = "receipt", "Eingangsbestätigung"
     EARLY_START = "early_start", "Zustimmung zum vorzeitigen Maßnahmebeginn"
+    EARLY_START_REFUSAL = "early_start_refusal", "Ablehnung des vorzeitigen Maßnahmebeginns"
 
 
 class NoticeStatus(models.TextChoices):

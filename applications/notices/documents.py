@@ -23,6 +23,7 @@ SUBJECTS = {
     NoticeKind.AMENDMENT: "Änderungsbescheid",
     NoticeKind.RECEIPT: "Eingangsbestätigung",
     NoticeKind.EARLY_START: "Zustimmung zum vorzeitigen Maßnahmebeginn",
+    NoticeKind.EARLY_START_REFUSAL: "Ablehnung des vorzeitigen Maßnahmebeginns",
 }
 
 
@@ -142,7 +143,7 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
     if rule.financing_type == "festbetrag":
         context["unit_basis"] = decision_rules.unit_basis(rule=rule, details=application.details or {},
                                                           organisation=org)
-    if kind == NoticeKind.EARLY_START:
+    if kind in (NoticeKind.EARLY_START, NoticeKind.EARLY_START_REFUSAL):
         context["early_start_from"] = _iso(application.early_start_from)
         context["early_start_reason"] = application.early_start_reason
     if kind != NoticeKind.RECEIPT:

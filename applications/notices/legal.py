@@ -122,6 +122,15 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "und mindestens fünf Jahre nach Vorlage des Verwendungsnachweises aufbewahrt. Näheres finden Sie in der "
         "Datenschutzerklärung des WIR-Portals.",
     ),
+    "early_start_refusal": (
+        "Ablehnung des vorzeitigen Maßnahmebeginns",
+        "Ihr Antrag, mit dem Vorhaben vor Bekanntgabe des Zuwendungsbescheids ab dem {early_start_from} beginnen "
+        "zu dürfen, wird abgelehnt.\n\n"
+        "Es bleibt beim Verbot des vorzeitigen Maßnahmebeginns (Nr. 1.3 der Verwaltungsvorschriften zu § 44 LHO): "
+        "Beginnen Sie das Vorhaben vor Bekanntgabe des Zuwendungsbescheids — als Beginn gilt bereits der Abschluss "
+        "eines der Ausführung zuzurechnenden Lieferungs- oder Leistungsvertrags —, kann es nicht gefördert werden. "
+        "Über Ihren Antrag auf Gewährung der Zuwendung selbst ist damit nicht entschieden.",
+    ),
     "commitment_authority": (
         "Bewilligung zu Lasten einer Verpflichtungsermächtigung (Folgejahre)",
         "Soweit die Zuwendung auf {authority_years} entfällt, wird sie zu Lasten der "
@@ -170,6 +179,8 @@ KIND_TEXTS: dict[str, list[str]] = {
                 "data_protection"],
     "early_start": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
                     "early_start_consent", "remedies", "delivery", "data_protection"],
+    "early_start_refusal": ["authority", "authority_contact", "return_address", "signature", "ministry",
+                            "legal_basis", "early_start_refusal", "remedies", "delivery", "data_protection"],
 }
 
 # Built-in texts that an earlier release seeded and this one corrects. A block whose newest version is still one of

@@ -51,8 +51,10 @@ TEMPLATES = {
     NoticeKind.AMENDMENT: "notices/amendment.html",
     NoticeKind.RECEIPT: "notices/receipt.html",
     NoticeKind.EARLY_START: "notices/early_start.html",
+    NoticeKind.EARLY_START_REFUSAL: "notices/early_start_refusal.html",
 }
-NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START}
+NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START,
+                  NoticeKind.EARLY_START_REFUSAL}
 
 
 def lease() -> datetime.timedelta:
@@ -129,7 +131,7 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         # A notice keeps what it said: blocks introduced after it was decided (e.g. the ministry's current name, the
         # legal basis) are not added when it is rendered again.
         for key in ("ministry", "legal_basis", "delivery", "early_start_consent", "commitment_authority",
-                    "forwarding"):
+                    "forwarding", "early_start_refusal"):
             if key not in legal_versions:
                 texts.pop(key, None)
                 values[key] = ""

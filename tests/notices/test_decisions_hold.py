@@ -15,7 +15,6 @@ from applications.models import (
     CostItem,
     LegalForm,
     LegalText,
-    Message,
     Notice,
     NoticeKind,
     NoticeStatus,
@@ -309,11 +308,15 @@ def test_early_start_consent_is_a_letter_through_the_outbox(giessen, people, dja
         decisions.early_start_decide(application=app, user=people["decide"], consent=True)  # once
 
 
-def test_early_start_refusal_is_a_message(giessen, people):
+def test_early_start_refusal_is_a_notice(giessen, people, django_capture_on_commit_callbacks):
+    """Issue 12: the refusal is an administrative act — a notice with reasons and Rechtsbehelfsbelehrung through the
+    outbox (tests/lines/test_early_start_refusal.py looks at its content)."""
     app = submitted(giessen)
     decisions.early_start_request(application=app, user=app.submitted_by, start=timezone.localdate(), reason="x")
-    decisions.early_start_decide(application=app, user=people["decide"], consent=False, reason="Kein Eilfall.")
-    assert Message.objects.get(application=app, from_staff=True).body == "Kein Eilfall."
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions.early_start_decide(application=app, user=people["decide"], consent=False, reason="Kein Eilfall.")
+    notice = Notice.objects.get(application=app, kind=NoticeKind.EARLY_START_REFUSAL)
+    assert notice.status == NoticeStatus.SENT and notice.reasons == "Kein Eilfall."
     assert not Notice.objects.filter(application=app, kind=NoticeKind.EARLY_START).exists()
 
 
