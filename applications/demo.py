@@ -367,6 +367,9 @@ def seed_demo() -> None:
                  income={"requested_grant": "4800.00"})
 
     seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)
+    from applications.forwarding.demo import seed_forwarding_demo
+
+    seed_forwarding_demo()  # Weiterleitung of the Vielfaltszentrum Gießen's Mikroprojekte (issue 12)
     # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
     transaction.on_commit(seed_payments_demo)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from applications import decisions
 from applications.models import Notice, NoticeKind, NoticeStatus
 from applications.workflow import TransitionError
-from tests.notices.conftest import entity_org, normalised, pdf_bytes, pdf_text, people, submitted  # noqa: F401
+from tests.notices.conftest import entity_org, normalised, pdf_bytes, pdf_text, submitted
 
 pytestmark = pytest.mark.django_db
 

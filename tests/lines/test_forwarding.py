@@ -109,3 +109,8 @@ def test_lines_without_mikroprojekte_have_no_forwarding_page(client, seeded):
     member(user, org, Role.SIGNATORY)
     client.force_login(user)
     assert client.get(reverse("portal:forwarding", args=[app.pk])).status_code == 404
+
+
+def test_demo_records_the_weiterleitung_of_giessen(demo):
+    rows = Forwarding.objects.filter(application__title__startswith="[Demo] WIR-Vielfaltszentrum Landkreis Gießen")
+    assert sorted(rows.values_list("amount", flat=True)) == [D("2500.00"), D("2500.00")]  # 2 × 2.500 = 5.000 €

@@ -33,12 +33,12 @@ def approve(grants, details, people, django_capture_on_commit_callbacks, name="L
 
 
 @pytest.fixture
-def people(seeded):
+def pair(seeded):
     return staff("Sachbearbeitung"), staff("Bewilligung")
 
 
-def test_period_approval_names_the_ve_years_and_the_forwarding_conditions(people, django_capture_on_commit_callbacks):
-    app, notice, text = approve({y: "145000" for y in YEARS}, DETAILS, people, django_capture_on_commit_callbacks)
+def test_period_approval_names_the_ve_years_and_the_forwarding_conditions(pair, django_capture_on_commit_callbacks):
+    app, notice, text = approve({y: "145000" for y in YEARS}, DETAILS, pair, django_capture_on_commit_callbacks)
     assert notice.context["authority_years"] == [2028, 2029, 2030]
     assert notice.context["authority_budget_year"] == 2027
     # operative part: 5 × 145.000 € = 725.000 €, per year, and the VE sentence for exactly the VE years
@@ -56,16 +56,16 @@ def test_period_approval_names_the_ve_years_and_the_forwarding_conditions(people
 
 
 def test_enacted_years_only_no_ve_sentence_and_no_forwarding_without_micro_projects(
-        people, django_capture_on_commit_callbacks):
+        pair, django_capture_on_commit_callbacks):
     details = {"coordination_posts": "2", "pay_group": "E 11"}
-    _, notice, text = approve({2026: "100000", 2027: "100000"}, details, people, django_capture_on_commit_callbacks)
+    _, notice, text = approve({2026: "100000", 2027: "100000"}, details, pair, django_capture_on_commit_callbacks)
     assert "authority_years" not in notice.context and "forwarding" not in notice.context
     assert "Verpflichtungsermächtigung" not in text and "Weiterleitung" not in text
     assert "höchstens 200.000,00 €" in text  # 2 × 100.000 €
 
 
-def test_a_notice_decided_before_the_blocks_keeps_what_it_said(people, django_capture_on_commit_callbacks):
-    app, notice, _ = approve({y: "145000" for y in YEARS}, DETAILS, people, django_capture_on_commit_callbacks)
+def test_a_notice_decided_before_the_blocks_keeps_what_it_said(pair, django_capture_on_commit_callbacks):
+    app, notice, _ = approve({y: "145000" for y in YEARS}, DETAILS, pair, django_capture_on_commit_callbacks)
     versions = {k: v for k, v in notice.legal_versions.items() if k not in ("commitment_authority", "forwarding")}
     Notice.objects.filter(pk=notice.pk).update(legal_versions=versions)
     from applications.notices.outbox import notice_html
