@@ -90,6 +90,14 @@ class Organisation(models.Model):
     pending_bank_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="+", verbose_name="Änderung beantragt von")
     pending_bank_at = models.DateTimeField("Änderung beantragt am", null=True, blank=True)
+    # A change of the legal form (it decides ANBest-GK or -P) proposed by one staff member waits here until another
+    # confirms it (issue 12); notices already issued keep what they said (their context is frozen).
+    pending_legal_form = models.CharField("Beantragte Rechtsform", max_length=30, choices=LegalForm.choices,
+                                          blank=True)
+    pending_legal_form_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                              blank=True, related_name="+",
+                                              verbose_name="Änderung der Rechtsform beantragt von")
+    pending_legal_form_at = models.DateTimeField("Änderung der Rechtsform beantragt am", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -167,6 +175,9 @@ class OrganisationAction(models.TextChoices):
     BANK_CHANGE_REQUESTED = "bank_change_requested", "Änderung der Bankverbindung beantragt (Vier-Augen-Prinzip)"
     BANK_CHANGE_DISCARDED = "bank_change_discarded", "Beantragte Änderung der Bankverbindung verworfen"
     USER_DELETED = "user_deleted", "Benutzerkonto gelöscht"
+    LEGAL_FORM_REQUESTED = "legal_form_requested", "Änderung der Rechtsform beantragt (Vier-Augen-Prinzip)"
+    LEGAL_FORM_CHANGED = "legal_form_changed", "Rechtsform geändert"
+    LEGAL_FORM_DISCARDED = "legal_form_discarded", "Beantragte Änderung der Rechtsform verworfen"
 
 
 class OrganisationEvent(models.Model):
