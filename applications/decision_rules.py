@@ -432,3 +432,16 @@ def proof_due_dates(*, period_start: datetime.date, period_end: datetime.date,
     dues.append(ProofDue("final", period_start.year, period_end.year,
                          month_end_after(period_end, terms.final_months)))
     return dues
+# --- Weiterleitung (Mikroprojekte of the WIR-Vielfaltszentren, issue 12) ----------------------------------------
+
+def forwarding_year_amount(application) -> Decimal:
+    """What an application may pass on to local non-profits per year: the Mikroprojekte amount it applied for,
+    within the line's part-cap per year (LineRule.limits["micro_projects"]). 0 for lines without Mikroprojekte."""
+    limits = application.rule.limits or {}
+    if "micro_projects" not in limits:
+        return Decimal("0.00")
+    try:
+        amount = Decimal(str((application.details or {}).get("micro_projects") or "0"))
+    except ArithmeticError:
+        return Decimal("0.00")
+    return money(max(Decimal("0"), min(amount, Decimal(str(limits["micro_projects"])))))

@@ -20,7 +20,6 @@ from applications.models import (
     AmendmentRequest,
     AmendmentStatus,
     Application,
-    Message,
     Notice,
     NoticeKind,
     NoticeStatus,
@@ -121,6 +120,13 @@ def amendment_plan(*, application: Application, cost_amounts: dict[int, Decimal]
     rule = application.rule
     cap = rules.max_grant(application=application)
     new_grants = {p.year: money(year_amounts.get(p.year, p.approved_grant or ZERO)) for p in plan_years}
+    # years of an extension (not yet in the plan): the grant moved there is carried by a new cost line of that year
+    extra = {y: money(a) for y, a in year_amounts.items() if y not in new_grants}
+    new_grants.update(extra)
+    for year, amount in extra.items():
+        by_year[year] = by_year.get(year, ZERO) + amount
+        if amount <= 0:
+            problems.append(f"{year}: Bitte geben Sie an, welcher Teil der Zuwendung auf {year} entfällt.")
     problems += [p.message for p in rules.grant_cap_problems(
         rule=rule, details=application.details or {}, organisation=application.organisation, amounts=new_grants,
         what="beantragte Zuwendung")]
@@ -160,7 +166,9 @@ def amendment_request_create(*, application: Application, user, reasons: str, ne
         if not (reasons or "").strip():
             raise ApplicationError("Bitte begründen Sie den Änderungsantrag.")
         plan_years = {p.year: p for p in app.plan_years.all()}
-        unknown = [y for y in year_amounts if y not in plan_years]
+        extension_years = (set(range(max(plan_years or [app.year]) + 1, new_period_end.year + 1))
+                           if new_period_end is not None else set())
+        unknown = [y for y in year_amounts if y not in plan_years and y not in extension_years]
         if unknown:
             raise ApplicationError(f"Das Jahr {unknown[0]} gehört nicht zum Bewilligungszeitraum.")
         if new_period_end is not None:
@@ -169,12 +177,11 @@ def amendment_request_create(*, application: Application, user, reasons: str, ne
                                        f"dem {app.period_end:%d.%m.%Y} liegen.")
             last_year = max(plan_years) if plan_years else app.year
             if new_period_end.year > last_year:
-                raise ApplicationError(
-                    f"Das neue Ende muss im Jahr {last_year} liegen (dem letzten Jahr des Finanzierungsplans). Für "
-                    "eine Verlängerung in ein weiteres Haushaltsjahr wenden Sie sich bitte an das Regierungspräsidium."
-                )
+                _extension_check(application=app, new_period_end=new_period_end, last_year=last_year,
+                                 year_amounts=year_amounts)
         old_total = app.approved_amount or ZERO
         new_years = {y: year_amounts.get(y, p.approved_grant or ZERO) for y, p in plan_years.items()}
+        new_years.update({y: year_amounts[y] for y in extension_years if y in year_amounts})
         new_total = money(sum(new_years.values(), ZERO))
         if new_total <= 0:
             raise ApplicationError("Eine Zuwendung von 0 € ist keine Änderung. Wenn Sie auf die Zuwendung verzichten "
@@ -182,7 +189,8 @@ def amendment_request_create(*, application: Application, user, reasons: str, ne
         changed_costs = {pk: a for pk, a in cost_amounts.items()
                          if any(i.pk == pk and (i.approved_amount if i.approved_amount is not None else i.amount) != a
                                 for i in app.cost_items.all())}
-        changed_years = {y: a for y, a in year_amounts.items() if a != (plan_years[y].approved_grant or ZERO)}
+        changed_years = {y: a for y, a in year_amounts.items()
+                         if y not in plan_years or a != (plan_years[y].approved_grant or ZERO)}
         if new_period_end is None and not changed_costs and not changed_years:
             raise ApplicationError("Der Änderungsantrag ändert nichts: bitte geben Sie ein neues Ende, neue Beträge "
                                    "der Kostenpositionen oder eine neue Zuwendung an.")
@@ -199,6 +207,44 @@ def amendment_request_create(*, application: Application, user, reasons: str, ne
         event_record(application=app, user=user, action="amendment_request", reason=reasons.strip()[:500],
                      amount=new_total)
         return amendment
+
+
+def _extension_check(*, application: Application, new_period_end, last_year: int,
+                     year_amounts: dict[int, Decimal]) -> None:
+    """An extension of the period into later budget years (issue 12): only for lines approved over several years,
+    within the line's last plan year (funding period or maximum duration); each new year must carry the part of the
+    grant moved there (the budget — allocation or VE of that year — is booked when the amendment is decided)."""
+    rule = application.rule
+    if not rule.line.multi_year:
+        raise ApplicationError(f"„{rule.line.name}“ wird je Haushaltsjahr bewilligt: das neue Ende muss im Jahr "
+                               f"{last_year} liegen.")
+    limit = rules.last_plan_year(rule)
+    if new_period_end.year > limit:
+        raise ApplicationError(f"Das neue Ende darf spätestens im Jahr {limit} liegen (Förderperiode bzw. "
+                               "Höchstlaufzeit des Förderbereichs).")
+    problems = [p.message for p in rules.period_problems(rule=rule, start=application.period_start,
+                                                         end=new_period_end) if p.field == "period_end"]
+    if problems:
+        raise ApplicationError(problems[0])
+    for year in range(last_year + 1, new_period_end.year + 1):
+        if money(year_amounts.get(year, ZERO)) <= 0:
+            raise ApplicationError(f"Das neue Ende liegt im Haushaltsjahr {new_period_end.year}: Bitte geben Sie an, "
+                                   f"welcher Teil der Zuwendung auf {year} entfällt (und kürzen Sie dafür "
+                                   "gegebenenfalls die bisherigen Jahre).")
+
+
+def _extension_plan_years(*, application: Application, amendment: AmendmentRequest,
+                          amounts: dict[int, Decimal]) -> None:
+    """The new budget years of an approved extension: a plan year with the grant moved there and one cost line that
+    carries it (the applicant's request names the amount per year; the Änderungsbescheid lists it as eligible)."""
+    from applications.models import CostItem, PlanYear
+
+    requested = timezone.localdate(amendment.created_at)
+    for year, amount in sorted(amounts.items()):
+        PlanYear.objects.create(application=application, year=year, requested_grant=amount, approved_grant=amount)
+        CostItem.objects.create(application=application, year=year, category="other",
+                                description=f"Ausgaben {year} nach Verlängerung (Änderungsantrag vom "
+                                            f"{requested:%d.%m.%Y})", amount=amount, approved_amount=amount)
 
 
 def _lock_amendment(amendment: AmendmentRequest) -> tuple[AmendmentRequest, Application]:
@@ -251,6 +297,10 @@ def amendment_decide(*, amendment: AmendmentRequest, user, approve: bool, reason
         new_years = {y: money(amendment.year_amounts.get(str(y), p.approved_grant or ZERO))
                      for y, p in plan_years.items()}
         old_years = {y: money(p.approved_grant or ZERO) for y, p in plan_years.items()}
+        # an extension into later budget years: the amounts moved there are new years of the plan (from 0 €)
+        for key, value in amendment.year_amounts.items():
+            if int(key) not in plan_years:
+                new_years[int(key)], old_years[int(key)] = money(Decimal(value)), ZERO
         raise_total = sum((max(ZERO, new_years[y] - old_years[y]) for y in new_years), ZERO)
         money_changes = any(new_years[y] != old_years[y] for y in new_years) or bool(amendment.cost_amounts)
         if user.pk == amendment.recommended_by_id and money_changes:
@@ -316,6 +366,8 @@ def amendment_decide(*, amendment: AmendmentRequest, user, approve: bool, reason
             if new_years[year] != old_years[year]:
                 p.approved_grant = new_years[year]
                 p.save(update_fields=["approved_grant"])
+        _extension_plan_years(application=app, amendment=amendment,
+                              amounts={y: a for y, a in new_years.items() if y not in plan_years})
         previous = app.approved_amount or ZERO
         app.approved_amount = money(sum(new_years.values(), ZERO))
         if amendment.new_period_end:
@@ -367,7 +419,8 @@ def early_start_request(*, application: Application, user, start: datetime.date,
 
 
 def early_start_decide(*, application: Application, user, consent: bool, reason: str = "") -> Application:
-    """Staff answer the request: consent is a letter through the notice outbox; a refusal a message with reasons."""
+    """Staff answer the request by a notice through the outbox: consent (Zustimmung) or refusal (Ablehnung des
+    vorzeitigen Maßnahmebeginns, with reasons and Rechtsbehelfsbelehrung — it is an administrative act)."""
     with transaction.atomic():
         app = _lock(application)
         if Actor.BEWILLIGUNG not in actors_for(user, app):
@@ -386,9 +439,7 @@ def early_start_decide(*, application: Application, user, consent: bool, reason:
             notice_create(application=app, kind=NoticeKind.EARLY_START, user=user, reasons=reason)
         else:
             event_record(application=app, user=user, action="early_start_refuse", reason=reason.strip())
-            Message.objects.create(application=app, from_staff=True, author=user,
-                                   author_name="Regierungspräsidium Darmstadt",
-                                   subject="Vorzeitiger Maßnahmebeginn nicht zugelassen", body=reason.strip())
+            notice_create(application=app, kind=NoticeKind.EARLY_START_REFUSAL, user=user, reasons=reason)
         return app
 
 

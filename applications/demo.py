@@ -249,8 +249,11 @@ def seed_demo() -> None:
     _member(vorstand, verein_org, Role.ADMIN)
     _member(caritas, traeger_org, Role.ADMIN)
 
-    fm_costs = [("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "68000.00")]
-    fm_income = {"own_funds": "18000.00", "requested_grant": "50000.00"}
+    # Integrations- und Teilhabeprojekte (a line of the programme as it runs from 2026; the historic lines
+    # Koordination and Fallmanagement ended in 2020, MitSprache in 2025).
+    ip_costs = [("personnel", "Projektkoordination, 0,75 VZÄ, E 10 TVöD", "50000.00"),
+                ("fees", "Honorare Sprach- und Kulturmittlerinnen", "18000.00")]
+    ip_income = {"own_funds": "18000.00", "requested_grant": "50000.00"}
 
     def run(app, user, *steps):
         """Walk an application through the workflow with the matching actors."""
@@ -272,11 +275,13 @@ def seed_demo() -> None:
     # --- Last year (2026): decided applications -------------------------------------------------------------
     # Gießen: approved for nine months, then an Änderungsantrag (period to 31.12., more personnel money) decided
     # under four eyes (Sachbearbeitung recommends, Bewilligung decides) -> Änderungsbescheid.
-    app = _application(organisation=giessen_org, user=giessen, code="fallmanagement", year=PAST_YEAR,
-                       title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026",
-                       purpose="Fallmanagement für Geflüchtete in den Gemeinden des Landkreises.",
-                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
-                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "51000.00")],
+    app = _application(organisation=giessen_org, user=giessen, code="integrationsprojekte", year=PAST_YEAR,
+                       title="[Demo] Willkommenslotsen im Landkreis Gießen 2026",
+                       purpose="Willkommens- und Anerkennungskultur: Begleitung Neuzugewanderter in den Gemeinden "
+                               "des Landkreises.",
+                       details={"project_kind": "Willkommens- und Anerkennungskultur",
+                                "partners": "Gemeinden des Landkreises, Migrationsberatung"},
+                       costs=[("personnel", "Projektkoordination, 1,0 VZÄ, E 10 TVöD", "51000.00")],
                        income={"own_funds": "13500.00", "requested_grant": "37500.00"}, months=(1, 9))
     run(app, giessen, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}),
         ("approve", {}))
@@ -285,18 +290,18 @@ def seed_demo() -> None:
     amendment = decisions.amendment_request_create(
         application=app, user=giessen, new_period_end=datetime.date(PAST_YEAR, 12, 31),
         cost_amounts={app.cost_items.get().pk: Decimal("68000.00")}, year_amounts={PAST_YEAR: Decimal("50000.00")},
-        reasons="Die Stelle wird bis zum Jahresende fortgeführt; die Personalausgaben steigen auf 68.000 €.")
+        reasons="Das Projekt wird bis zum Jahresende fortgeführt; die Personalausgaben steigen auf 68.000 €.")
     decisions.amendment_recommend(amendment=amendment, user=sb, recommendation="approve",
                                   reason="Bedarf belegt, Mittel verfügbar.")
     decisions.amendment_decide(amendment=amendment, user=bw, approve=True)
     # Frankfurt: partial approval with an excluded cost line (rent is not eligible in this line).
-    app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=PAST_YEAR,
-                       title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026",
-                       purpose="Fallmanagement für Geflüchtete in den Frankfurter Stadtteilen.",
-                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{PAST_YEAR}-01-01"},
-                       costs=[("personnel", "Fallmanagerin/Fallmanager, 1,0 VZÄ, S 12 TVöD", "60000.00"),
+    app = _application(organisation=frankfurt_org, user=frankfurt, code="integrationsprojekte", year=PAST_YEAR,
+                       title="[Demo] Vielfaltsorientierte Öffnung der Bürgerämter Frankfurt am Main 2026",
+                       purpose="Vielfaltsorientierte Öffnung: Beratung in den Bürgerämtern der Frankfurter Stadtteile.",
+                       details={"project_kind": "Vielfaltsorientierte Öffnung"},
+                       costs=[("personnel", "Projektkoordination, 1,0 VZÄ, E 10 TVöD", "60000.00"),
                               ("rent", "Raummiete Beratungsbüro", "8000.00")],
-                       income=fm_income)
+                       income=ip_income)
     run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "partial"}))
     personnel, rent = app.cost_items.order_by("id")
     decisions.application_partially_approve(application=app, user=bw, lines={
@@ -315,28 +320,29 @@ def seed_demo() -> None:
         ("reject", {"reasons": "Die Abstimmung mit dem örtlichen Integrationsbüro wurde nicht nachgewiesen."}))
 
     # --- This year's round (2027): open applications in several states -----------------------------------------
-    _application(organisation=giessen_org, user=giessen, code="koordination", year=DEMO_YEAR,
-                 title="[Demo] WIR-Koordination Landkreis Gießen 2027",
-                 purpose="Fortführung der WIR-Koordinationsstelle: kommunale Integrationsstrategie, Netzwerke.",
-                 details={"posts": "1.0", "pay_group": "E 11"},
-                 costs=[("personnel", "WIR-Koordination, 1,0 VZÄ, E 11 TVöD", "72000.00")],
-                 income={"own_funds": "12000.00", "requested_grant": "60000.00"})
-    app = _application(organisation=giessen_org, user=giessen, code="fallmanagement", year=DEMO_YEAR,
-                       title="[Demo] WIR-Fallmanagement Landkreis Gießen 2027",
-                       purpose="Fortführung des Fallmanagements für Geflüchtete.",
-                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{DEMO_YEAR}-01-01"},
-                       costs=fm_costs, income=fm_income)
+    _application(organisation=giessen_org, user=giessen, code="integrationsprojekte", year=DEMO_YEAR,
+                 title="[Demo] Sprachcafés in den Gemeinden des Landkreises Gießen 2027",
+                 purpose="Niedrigschwellige Begegnung und Sprachpraxis für Neuzugewanderte in fünf Gemeinden.",
+                 details={"project_kind": "niedrigschwelliges Angebot"},
+                 costs=[("personnel", "Projektkoordination, 0,5 VZÄ, E 9 TVöD", "32000.00")],
+                 income={"own_funds": "7000.00", "requested_grant": "25000.00"})
+    app = _application(organisation=giessen_org, user=giessen, code="integrationsprojekte", year=DEMO_YEAR,
+                       title="[Demo] Willkommenslotsen im Landkreis Gießen 2027",
+                       purpose="Fortführung der Begleitung Neuzugewanderter in den Gemeinden des Landkreises.",
+                       details={"project_kind": "Willkommens- und Anerkennungskultur"},
+                       costs=ip_costs, income=ip_income)
     run(app, giessen, ("submit", {}))
-    # The Fallmanagerin's contract must be signed in December: early start requested and consented.
+    # The project coordinator's contract must be signed in December: early start requested and consented.
     decisions.early_start_request(application=app, user=giessen, start=datetime.date(DEMO_YEAR, 1, 1),
-                                  reason="Die Fallmanagerin muss ihren Vertrag bis zum 15.12. unterschreiben, "
+                                  reason="Die Projektkoordinatorin muss ihren Vertrag bis zum 15.12. unterschreiben, "
                                          "sonst geht die Stelle verloren.", today=datetime.date(DEMO_YEAR - 1, 11, 1))
     decisions.early_start_decide(application=app, user=bw, consent=True)
-    app = _application(organisation=frankfurt_org, user=frankfurt, code="fallmanagement", year=DEMO_YEAR,
-                       title="[Demo] WIR-Fallmanagement Frankfurt am Main 2027",
-                       purpose="Fallmanagement für Geflüchtete, angesiedelt beim Jugend- und Sozialamt.",
-                       details={"posts": "1.0", "pay_group": "S 12", "start_date": f"{DEMO_YEAR}-01-01"},
-                       costs=fm_costs, income=fm_income)
+    app = _application(organisation=frankfurt_org, user=frankfurt, code="integrationsprojekte", year=DEMO_YEAR,
+                       title="[Demo] Vielfaltsorientierte Öffnung der Bürgerämter Frankfurt am Main 2027",
+                       purpose="Fortführung: Beratung und Sprachmittlung in den Bürgerämtern, angesiedelt beim "
+                               "Amt für multikulturelle Angelegenheiten.",
+                       details={"project_kind": "Vielfaltsorientierte Öffnung"},
+                       costs=ip_costs, income=ip_income)
     run(app, frankfurt, ("submit", {}), ("start_review", {}), ("recommend", {"recommendation": "approve"}))
     app = _application(organisation=frankfurt_org, user=frankfurt, code="lotsen", year=DEMO_YEAR,
                        title="[Demo] Integrationslotsen Frankfurt-Nord 2027",
@@ -356,16 +362,18 @@ def seed_demo() -> None:
     run(app, vorstand, ("submit", {}), ("start_review", {}),
         ("request_changes", {"message": "Bitte reichen Sie die Bestätigung der Abstimmung mit dem Integrationsbüro "
                                         "der Stadt Marburg nach."}))
-    _application(organisation=traeger_org, user=caritas, code="mitsprache", year=DEMO_YEAR,
-                 title="[Demo] MitSprache – Deutschkurs mit Kinderbetreuung Kassel-Nord",
-                 purpose="Zwei Deutschkurse à 300 UE für geflüchtete Frauen mit Kinderbetreuung.",
-                 details={"courses": 2, "units_per_course": 300, "childcare_units": 400, "location": "Kassel-Nord",
-                          "cooperating_municipality": "Stadt Kassel"},
-                 costs=[("fees", "Lehrkräfte 600 UE × 40 €", "24000.00"),
-                        ("childcare", "Kinderbetreuung 400 UE × 8 €", "3200.00")],
-                 income={"requested_grant": "27200.00"})
+    _application(organisation=traeger_org, user=caritas, code="laiendolmetscher", year=DEMO_YEAR,
+                 title="[Demo] Laiendolmetscherpool Kassel-Nord 2027",
+                 purpose="Ehrenamtliche Sprachmittlung bei Arzt-, Schul- und Behördenterminen in Kassel-Nord.",
+                 details={"languages": "Arabisch, Dari, Tigrinya, Türkisch, Ukrainisch, Farsi", "interpreters": 8,
+                          "clients": 60, "assignments": 240},
+                 costs=[("allowances", "Festbetrag 240 Einsätze × 20 €", "4800.00")],
+                 income={"requested_grant": "4800.00"})
 
     seed_period_demo(run=run, giessen=giessen, giessen_org=giessen_org)
+    from applications.forwarding.demo import seed_forwarding_demo
+
+    seed_forwarding_demo()  # Weiterleitung of the Vielfaltszentrum Gießen's Mikroprojekte (issue 12)
     # After commit: the approval notices are rendered and sent first (their tasks were queued before), then paid.
     transaction.on_commit(seed_payments_demo)
     from applications.proof.demo import seed_proof_demo
@@ -397,8 +405,8 @@ def seed_payments_demo() -> None:
                           sent_at__isnull=False).update(sent_at=three_months_ago, first_sent_at=three_months_ago)
     pay.tranches_fall_due()
 
-    fm = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026")
-    ffm = Application.objects.get(title="[Demo] WIR-Fallmanagement Frankfurt am Main 2026")
+    fm = Application.objects.get(title="[Demo] Willkommenslotsen im Landkreis Gießen 2026")
+    ffm = Application.objects.get(title="[Demo] Vielfaltsorientierte Öffnung der Bürgerämter Frankfurt am Main 2026")
 
     def request(application, user, amount):
         return pay.payment_request(application=application, user=user, year=application.year,

@@ -90,6 +90,14 @@ class Organisation(models.Model):
     pending_bank_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="+", verbose_name="Änderung beantragt von")
     pending_bank_at = models.DateTimeField("Änderung beantragt am", null=True, blank=True)
+    # A change of the legal form (it decides ANBest-GK or -P) proposed by one staff member waits here until another
+    # confirms it (issue 12); notices already issued keep what they said (their context is frozen).
+    pending_legal_form = models.CharField("Beantragte Rechtsform", max_length=30, choices=LegalForm.choices,
+                                          blank=True)
+    pending_legal_form_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                              blank=True, related_name="+",
+                                              verbose_name="Änderung der Rechtsform beantragt von")
+    pending_legal_form_at = models.DateTimeField("Änderung der Rechtsform beantragt am", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -167,6 +175,9 @@ class OrganisationAction(models.TextChoices):
     BANK_CHANGE_REQUESTED = "bank_change_requested", "Änderung der Bankverbindung beantragt (Vier-Augen-Prinzip)"
     BANK_CHANGE_DISCARDED = "bank_change_discarded", "Beantragte Änderung der Bankverbindung verworfen"
     USER_DELETED = "user_deleted", "Benutzerkonto gelöscht"
+    LEGAL_FORM_REQUESTED = "legal_form_requested", "Änderung der Rechtsform beantragt (Vier-Augen-Prinzip)"
+    LEGAL_FORM_CHANGED = "legal_form_changed", "Rechtsform geändert"
+    LEGAL_FORM_DISCARDED = "legal_form_discarded", "Beantragte Änderung der Rechtsform verworfen"
 
 
 class OrganisationEvent(models.Model):
@@ -562,6 +573,7 @@ class NoticeKind(models.TextChoices):
     REVOCATION = "revocation", "Widerrufs- und Erstattungsbescheid"
     WITHDRAWAL = "withdrawal", "Rücknahme- und Erstattungsbescheid"
     REVOCATION_END = "revocation_end", "Einstellung des Widerrufsverfahrens"
+    EARLY_START_REFUSAL = "early_start_refusal", "Ablehnung des vorzeitigen Maßnahmebeginns"
 
 
 class NoticeStatus(models.TextChoices):
@@ -1459,3 +1471,34 @@ class ClaimReminder(models.Model):
 
 __all__ += ["RevocationGround", "RevocationBasis", "RevocationStatus", "RevocationOutcome", "Revocation",
             "RevocationYear", "RevocationDocument", "ClaimStatus", "RefundClaim", "ClaimPayment", "ClaimReminder"]
+
+
+class Forwarding(models.Model):
+    """Weiterleitung (Nr. 12 VV zu § 44 LHO): Mikroprojekt money a WIR-Vielfaltszentrum passed on to a local
+    non-profit, entered by the recipient of the grant; checked per Mikroprojekt and year against the line's part-cap
+    and in total against what the application may pass on that year (applications/forwarding/services.py)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="forwardings",
+                                    verbose_name="Antrag")
+    year = models.PositiveIntegerField("Haushaltsjahr")
+    recipient_name = models.CharField("Empfänger (gemeinnütziger Träger)", max_length=200)
+    recipient_address = models.CharField("Anschrift des Empfängers", max_length=300)
+    amount = models.DecimalField("Betrag", max_digits=12, decimal_places=2)
+    purpose = models.CharField("Zweck (Mikroprojekt)", max_length=300)
+    forwarded_on = models.DateField("Datum der Weiterleitung (Vertrag bzw. Bescheid)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="Erfasst von")
+    created_by_name = models.CharField("Erfasst von (Name)", max_length=200, blank=True)
+    created_at = models.DateTimeField("Erfasst am", auto_now_add=True)
+
+    class Meta:
+        ordering = ["year", "forwarded_on", "id"]
+        verbose_name = "Weiterleitung"
+        verbose_name_plural = "Weiterleitungen (Mikroprojekte)"
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="forwarding_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_name} {self.year}: {self.amount} €"
+
+
+__all__ += ["Forwarding"]

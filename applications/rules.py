@@ -147,6 +147,7 @@ def completeness_problems(*, application, today=None) -> list[Problem]:
         problems.append(Problem(None, period_start_problem(rule)))
     if application.status == "draft":
         problems.append(deadline_problem(rule=rule, today=today))
+        problems.append(closed_problem(rule=rule))
     for field, label in (("title", "Titel"), ("purpose", "Zweck und Konzeption"), ("contact_name", "Ansprechperson"),
                          ("contact_email", "E-Mail der Ansprechperson")):
         if not str(getattr(application, field) or "").strip():
@@ -169,6 +170,14 @@ def eligibility_problem(*, rule: LineRule, organisation) -> Problem | None:
         return None
     return Problem(None, f"Ihre Organisationsart ({organisation.get_kind_display()}) ist für „{rule.line.name}“ "
                          f"nicht antragsberechtigt (berechtigt: {eligible_kinds_label(rule)}).")
+
+
+def closed_problem(*, rule: LineRule) -> Problem | None:
+    """A rule closed for new applications (e.g. a line that no longer exists in this year, issue 12)."""
+    if rule.accepts_applications:
+        return None
+    return Problem(None, f"Für „{rule.line.name}“ werden für {rule.programme_year.year} keine neuen Anträge "
+                         "angenommen; bitte wählen Sie einen aktuellen Förderbereich.")
 
 
 def deadline_problem(*, rule: LineRule, today=None) -> Problem | None:
@@ -210,8 +219,8 @@ def start_problems(*, rule: LineRule, organisation, today=None) -> list[Problem]
     if not rule.programme_year.is_open:
         return [Problem(None, f"Für das Programmjahr {rule.programme_year.year} ist die Antragstellung nicht geöffnet.")]
     period = period_start_problem(rule)
-    found = [eligibility_problem(rule=rule, organisation=organisation), Problem(None, period) if period else None,
-             deadline_problem(rule=rule, today=today), one_per_organisation_problem(rule=rule, organisation=organisation)]
+    found = [closed_problem(rule=rule), eligibility_problem(rule=rule, organisation=organisation),
+             Problem(None, period) if period else None, deadline_problem(rule=rule, today=today), one_per_organisation_problem(rule=rule, organisation=organisation)]
     return [p for p in found if p]
 
 

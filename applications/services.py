@@ -270,7 +270,7 @@ def application_copy_as_follow_up(*, previous: Application, user, rule: LineRule
     (shifted to the new year). No attachments, status, file number or decision are copied."""
     if rule is None:
         rule = (LineRule.objects.select_related("line", "programme_year")
-                .filter(line_id=previous.rule.line_id, programme_year__is_open=True,
+                .filter(line_id=previous.rule.line_id, programme_year__is_open=True, accepts_applications=True,
                         programme_year__year__gt=previous.rule.programme_year.year)
                 .order_by("programme_year__year").first())
         if rule is None:

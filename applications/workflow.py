@@ -142,6 +142,9 @@ EVENTS: dict[str, str] = {
     "claim_payment": "Zahlungseingang auf die Erstattungsforderung",
     "claim_settled": "Erstattungsforderung erledigt",
     "claim_reminder": "Mahnung der Erstattungsforderung",
+    # Weiterleitung of Mikroprojekte (applications/forwarding/)
+    "forwarding_add": "Weiterleitung erfasst",
+    "forwarding_remove": "Weiterleitung gelöscht",
 }
 
 

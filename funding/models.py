@@ -185,6 +185,11 @@ class LineRule(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Anteil der Zuwendung je Jahr, der erst nach geprüftem Verwendungsnachweis ausgezahlt wird (z. B. 5)",
     )
+    accepts_applications = models.BooleanField(
+        "Neue Anträge möglich", default=True,
+        help_text="Aus: keine neuen Anträge und keine Einreichung von Entwürfen mehr (z. B. ein Förderbereich, den es "
+                  "in diesem Jahr nicht mehr gibt); eingereichte und bewilligte Anträge werden weiter bearbeitet.",
+    )
 
     class Meta:
         ordering = ["-programme_year__year", "line__order"]

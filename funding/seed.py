@@ -52,7 +52,7 @@ LINES = [
      "Festbetrag je Einsatz und Klient/in für Pools ehrenamtlicher Laiendolmetscherinnen und -dolmetscher."),
     # The lines of the guideline as it runs in 2026 (rp-darmstadt.hessen.de „Förderprogramm WIR“,
     # integrationskompass.hessen.de): seeded from 2026 on.
-    ("vielfaltszentren", "WIR-Vielfaltszentren", "VZ", 5, True, 2026,
+    ("vielfaltszentren", "WIR-Vielfaltszentren", "VZ", 5, True, 2021,
      "Die 33 Landkreise, kreisfreien Städte und Sonderstatusstädte: bis zu zwei WIR-Koordinationskräfte, eine "
      "WIR-Mitarbeitsstelle und Mikroprojekte, die an gemeinnützige Träger vor Ort weitergeleitet werden; "
      "Zielvereinbarung zwischen Land und Kommune; ein Antrag und ein Bescheid für die Förderperiode 2026–2030."),
@@ -66,10 +66,17 @@ LINES = [
      "einer oder zwei Partnerkommunen; Laufzeit bis 18 Monate."),
 ]
 NEW_LINES = ("vielfaltszentren", "integrationsprojekte", "kiv")
+# The years a line existed (first year above). The guideline renewed at the start of 2021 bundled Koordination and
+# Fallmanagement into the WIR-Vielfaltszentren (soziales.hessen.de press archive, rp-darmstadt.hessen.de
+# „Förderprogramm WIR“): they end with 2020 and the Vielfaltszentren start in 2021 (Mitarbeitsstelle and
+# Mikroprojekte since 2022). MitSprache, the Sprachkurse and the WIR-Projekte are not lines of the programme as it
+# runs in 2026 (Integrations- und Teilhabeprojekte and KIV took the projects' place); no public source dates their
+# end, so they are kept up to 2025 for reporting. Migration 0008_lines_historic does the same for seeded databases.
+LAST_YEARS = {"koordination": 2020, "fallmanagement": 2020, "mitsprache": 2025, "sprachkurse": 2025, "projekte": 2025}
 # Lines that approve beyond the open year, with the planning value of their yearly allocation from 2026 (taken
 # from the reserve the shares below leave) and of the commitment authority for the years after LAST_YEAR. None of
 # these figures is published: Haushalt sets them in the admin.
-NEW_LINE_ALLOCATIONS = {"vielfaltszentren": "600000", "integrationsprojekte": "200000", "kiv": "100000"}
+NEW_LINE_ALLOCATIONS = {"vielfaltszentren": "600000", "kiv": "100000"}
 COMMITMENT_AUTHORITY = {
     "vielfaltszentren": {2028: "600000", 2029: "600000", 2030: "600000"},
     "migrantenorganisationen": {2028: "150000", 2029: "50000"},
@@ -89,7 +96,20 @@ PLANNING_SHARES = {  # share of the volume left after known allocations, for lin
     "koordination": Decimal("0.30"), "fallmanagement": Decimal("0.20"), "lotsen": Decimal("0.12"),
     "mitsprache": Decimal("0.15"), "sprachkurse": Decimal("0.06"), "migrantenorganisationen": Decimal("0.04"),
     "projekte": Decimal("0.10"), "laiendolmetscher": Decimal("0.02"),
+    # Successors take the share of the lines they replace: 2021–2025 the Vielfaltszentren carry the shares of the
+    # two lines they bundle (from 2026 their allocation is the planning value above); from 2026 the Integrations- und
+    # Teilhabeprojekte carry the share of the WIR-Projekte. The shares of MitSprache and the Sprachkurse stay
+    # unallocated from 2026 for Haushalt (migration 0008_lines_historic does the same).
+    "vielfaltszentren": Decimal("0.50"), "integrationsprojekte": Decimal("0.10"),
 }
+# The shares are divided by the sum over the original lines *begun* by the year (ended ones included; the
+# Vielfaltszentren only take over the shares of Koordination and Fallmanagement), so a line's planning value does
+# not grow because another line ended.
+SUCCESSOR_SHARES = ("vielfaltszentren", "integrationsprojekte")
+
+
+def line_active(code: str, year: int, first: int) -> bool:
+    return first <= year <= LAST_YEARS.get(code, 9999)
 
 
 def _d(value) -> Decimal | None:
@@ -107,8 +127,6 @@ def rule_values(code: str, year: int) -> dict:
     if code == "koordination":
         v.update(eligible_kinds=K.the_33(), financing_type=F.FEHLBEDARF, one_per_organisation=True,
                  required_attachments=[A.CONCEPT, A.JOB_DESCRIPTION])
-        if year >= 2021:
-            v.update(cap_per_post=_d("60000"), max_posts=_d("2"))
     elif code == "fallmanagement":
         v.update(eligible_kinds=K.the_33(), financing_type=F.FEHLBEDARF, cap_per_post=_d("50000"), max_posts=_d("1"),
                  one_per_organisation=True, required_attachments=[A.JOB_DESCRIPTION],
@@ -153,6 +171,14 @@ def rule_values(code: str, year: int) -> dict:
                  required_attachments=[A.CONCEPT],
                  conditions="Festbetrag von 20 € je Einsatz und Klient/in, höchstens 5 Einsätze je Klient/in. Der Antrag "
                             "ist spätestens 4 Wochen vor Projektbeginn zu stellen.")
+    elif code == "vielfaltszentren" and year < PERIOD_FIRST:
+        # 2021–2025 (historic, for reporting): yearly notices; two Koordinationskräfte at up to 60.000 € per full-time
+        # post, since 2022 a Mitarbeitsstelle (20.000 €) and Mikroprojekte (5.000 €) a year (soziales.hessen.de).
+        v.update(eligible_kinds=K.the_33(), financing_type=F.FEHLBEDARF, cap_per_post=_d("60000"), max_posts=_d("2"),
+                 max_months=12, one_per_organisation=True,
+                 required_attachments=[A.TARGET_AGREEMENT, A.CONCEPT, A.JOB_DESCRIPTION])
+        if year >= 2022:
+            v.update(limits={"staff_post": "20000", "micro_projects": "5000"})
     elif code == "vielfaltszentren":
         # Up to two Koordinationskräfte at up to 60.000 € per full-time post and year, one Mitarbeitsstelle up to
         # 20.000 € a year, Mikroprojekte up to 5.000 € a year passed on (integrationskompass.hessen.de,
@@ -218,23 +244,25 @@ def seed_programme() -> None:
         py, _ = ProgrammeYear.objects.get_or_create(
             year=year, defaults={"volume": volume, "notes": notes, "is_open": year == LAST_YEAR}
         )
-        active = [code for code, (line, first) in lines.items() if year >= first]
-        known = {code: Decimal(KNOWN_ALLOCATIONS[(code, year)]) for code in active if (code, year) in KNOWN_ALLOCATIONS}
+        begun = [code for code, (line, first) in lines.items() if year >= first]
+        active = [code for code in begun if line_active(code, year, lines[code][1])]
+        known = {code: Decimal(KNOWN_ALLOCATIONS[(code, year)]) for code in begun if (code, year) in KNOWN_ALLOCATIONS}
         rest = volume - sum(known.values(), Decimal("0"))
         shares = {code: PLANNING_SHARES[code] for code in active if code not in known and code in PLANNING_SHARES}
-        share_sum = sum(shares.values(), Decimal("0"))
+        share_sum = sum((PLANNING_SHARES[code] for code in begun if code not in known and code in PLANNING_SHARES
+                         and code not in SUCCESSOR_SHARES), Decimal("0"))
         for code in active:
             line = lines[code][0]
             if LineRule.objects.filter(programme_year=py, line=line).exists():
                 continue
             allocation = known.get(code)
-            if allocation is None and code in NEW_LINE_ALLOCATIONS:
+            if allocation is None and code in NEW_LINE_ALLOCATIONS and year >= PERIOD_FIRST:
                 allocation = Decimal(NEW_LINE_ALLOCATIONS[code])  # from the 10 % reserve
             elif allocation is None:
                 # 90 % of the remainder is planned; 10 % stays unallocated as a reserve.
                 allocation = (rest * Decimal("0.9") * shares[code] / share_sum).quantize(Decimal("1000"))
             values = rule_values(code, year)
-            if code == "vielfaltszentren":
+            if code == "vielfaltszentren" and year >= PERIOD_FIRST:
                 values["funding_period"] = period
             LineRule.objects.create(programme_year=py, line=line, allocation=allocation, **values)
     seed_future_years(lines=lines, period=period)

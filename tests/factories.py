@@ -67,16 +67,23 @@ def staff(group_name: str | None = None, **kwargs):
 
 
 def rule(code: str, year: int = 2027) -> LineRule:
+    """The yearly rule of a line (historic lines only in the years they existed: pass the year)."""
     return LineRule.objects.select_related("line", "programme_year").get(line__code=code, programme_year__year=year)
 
 
-def application(*, organisation, code="fallmanagement", year=2027, grant="50000.00", costs="68000.00", own=None,
+def application(*, organisation, code="integrationsprojekte", year=2027, grant="50000.00", costs="68000.00", own=None,
                 details=None, user=None, **kwargs) -> Application:
-    """A complete draft (plan balanced, details filled) ready to be submitted once attachments are added."""
+    """A complete draft (plan balanced, details filled) ready to be submitted once attachments are added.
+
+    Default: Integrations- und Teilhabeprojekte 2027, a line of the programme as it runs now (Fehlbedarf, no cap,
+    the 33 and every other municipality and Träger eligible, attachments Konzeption and Finanzplan). The historic
+    lines (Koordination, Fallmanagement until 2020; MitSprache, Sprachkurse, Projekte until 2025) need their year."""
     r = rule(code, year)
     grant, costs = Decimal(grant), Decimal(costs)
     own = Decimal(own) if own is not None else costs - grant
     defaults = {
+        "integrationsprojekte": {"project_kind": "Willkommens- und Anerkennungskultur"},
+        "vielfaltszentren": {"coordination_posts": "2", "pay_group": "E 11"},  # cap 2 × 60.000 € a year
         "fallmanagement": {"posts": "1.0", "pay_group": "S 12"},
         "koordination": {"posts": "1.0", "pay_group": "E 11"},
         "migrantenorganisationen": {"micro_project": "3000", "minijob": "7200"},
@@ -164,3 +171,13 @@ def multi_year_application(*, organisation, code: str, year: int, grants: dict[i
                                                      recommended_by=recommended_by, submitted_at=timezone.now())
         app.refresh_from_db()
     return app
+
+
+def yearly_centre_round(year: int = 2027) -> LineRule:
+    """A test rig: the WIR-Vielfaltszentren as a yearly round of the open year — without their funding period, with
+    that year's deadline. The real line takes one application for the whole period 2026–2030, in 2026 (a year now
+    closed); no other line of the open year has a cap per post, only the 33 and one application per entity, so
+    tests of those rules through the portal use this."""
+    LineRule.objects.filter(line__code="vielfaltszentren", programme_year__year=year).update(
+        funding_period=None, max_months=12, deadline=datetime.date(year - 1, 12, 31))
+    return rule("vielfaltszentren", year)

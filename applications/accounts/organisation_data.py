@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.accounts.services import AccountError, organisation_event_record
-from applications.models import Organisation, OrganisationAction
+from applications.models import LegalForm, Organisation, OrganisationAction
 from funding.models import LedgerEntry, LedgerKind
 
 BANK_FIELDS = ("iban", "account_holder")
@@ -68,6 +68,18 @@ def organisation_staff_save(*, organisation: Organisation, changed: list[str], u
             else:
                 organisation_event_record(organisation=organisation, action=OrganisationAction.BANK_CHANGED,
                                           user=user, subject=_short(f"{old} → {new}"))
+        if before.legal_form != organisation.legal_form:
+            # four eyes (issue 12): the legal form decides ANBest-GK or -P of every new decision
+            organisation.pending_legal_form = organisation.legal_form
+            organisation.pending_legal_form_by, organisation.pending_legal_form_at = user, timezone.now()
+            organisation.legal_form = before.legal_form
+            organisation_event_record(
+                organisation=organisation, action=OrganisationAction.LEGAL_FORM_REQUESTED, user=user,
+                subject=_short(f"{_legal_form_label(before.legal_form)} → "
+                               f"{_legal_form_label(organisation.pending_legal_form)}"))
+            note = (note + " " if note else "") + (
+                "Die neue Rechtsform gilt erst, wenn eine zweite Person sie bestätigt (Aktion „Rechtsform "
+                "bestätigen“); bis dahin gilt für neue Bescheide die bisherige.")
         if before.kind != organisation.kind:
             organisation_event_record(
                 organisation=organisation, action=OrganisationAction.KIND_CHANGED, user=user,
@@ -75,7 +87,7 @@ def organisation_staff_save(*, organisation: Organisation, changed: list[str], u
             )
         others = []
         for name in changed:
-            if name in GUARDED_FIELDS:
+            if name in GUARDED_FIELDS or name == "legal_form":
                 continue
             field = Organisation._meta.get_field(name)
             old, new = field.value_from_object(before), field.value_from_object(organisation)
@@ -124,6 +136,57 @@ def organisation_bank_change_discard(*, organisation: Organisation, user) -> Org
         organisation_event_record(organisation=org, action=OrganisationAction.BANK_CHANGE_DISCARDED, user=user,
                                   subject=_short(new))
         return org
+
+
+def _legal_form_label(value: str) -> str:
+    return LegalForm(value).label if value else "nicht angegeben"
+
+
+def may_confirm_legal_form(user) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perm("applications.change_organisation"))
+
+
+def organisation_legal_form_confirm(*, organisation: Organisation, user) -> Organisation:
+    """A second person confirms the proposed legal form: from now on new decisions use it (ANBest-GK/-P); notices
+    already issued keep what they said."""
+    if not may_confirm_legal_form(user):
+        raise AccountError("Die Rechtsform bestätigen nur Beschäftigte, die Organisationen bearbeiten dürfen.")
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if org.pending_legal_form_at is None:
+            raise AccountError(f"Für „{org.name}“ wartet keine Änderung der Rechtsform auf Bestätigung.")
+        if org.pending_legal_form_by_id == user.pk:
+            raise AccountError(f"„{org.name}“: Vier-Augen-Prinzip — die Änderung der Rechtsform muss eine andere "
+                               "Person bestätigen als die, die sie eingetragen hat.")
+        by = org.pending_legal_form_by
+        requested_by = (by.get_full_name() or by.email) if by else "–"
+        subject = (f"{_legal_form_label(org.legal_form)} → {_legal_form_label(org.pending_legal_form)} "
+                   f"(bestätigt; eingetragen von {requested_by})")
+        org.legal_form = org.pending_legal_form
+        _clear_pending_legal_form(org)
+        org.save()
+        organisation_event_record(organisation=org, action=OrganisationAction.LEGAL_FORM_CHANGED, user=user,
+                                  subject=_short(subject))
+        return org
+
+
+def organisation_legal_form_discard(*, organisation: Organisation, user) -> Organisation:
+    if not may_confirm_legal_form(user):
+        raise AccountError("Die Rechtsform bearbeiten nur Beschäftigte, die Organisationen bearbeiten dürfen.")
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if org.pending_legal_form_at is None:
+            raise AccountError(f"Für „{org.name}“ wartet keine Änderung der Rechtsform auf Bestätigung.")
+        subject = _legal_form_label(org.pending_legal_form)
+        _clear_pending_legal_form(org)
+        org.save()
+        organisation_event_record(organisation=org, action=OrganisationAction.LEGAL_FORM_DISCARDED, user=user,
+                                  subject=_short(subject))
+        return org
+
+
+def _clear_pending_legal_form(org: Organisation) -> None:
+    org.pending_legal_form, org.pending_legal_form_by, org.pending_legal_form_at = "", None, None
 
 
 def _clear_pending(org: Organisation) -> None:

@@ -30,6 +30,7 @@ SUBJECTS = {
     NoticeKind.REVOCATION: "Widerrufs- und Erstattungsbescheid",
     NoticeKind.WITHDRAWAL: "Rücknahme- und Erstattungsbescheid",
     NoticeKind.REVOCATION_END: "Einstellung des Widerrufsverfahrens",
+    NoticeKind.EARLY_START_REFUSAL: "Ablehnung des vorzeitigen Maßnahmebeginns",
 }
 
 
@@ -157,7 +158,7 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
     if rule.financing_type == "festbetrag":
         context["unit_basis"] = decision_rules.unit_basis(rule=rule, details=application.details or {},
                                                           organisation=org)
-    if kind == NoticeKind.EARLY_START:
+    if kind in (NoticeKind.EARLY_START, NoticeKind.EARLY_START_REFUSAL):
         context["early_start_from"] = _iso(application.early_start_from)
         context["early_start_reason"] = application.early_start_reason
     if kind != NoticeKind.RECEIPT:
@@ -165,13 +166,52 @@ def notice_context_build(*, application: Application, kind: str, amount: Decimal
             context["court"] = court_for(org)
         except NoticeError:
             context["court"] = None
+    if kind in (NoticeKind.APPROVAL, NoticeKind.AMENDMENT):
+        context.update(_commitment_authority(application))
     if kind == NoticeKind.APPROVAL:
         context["payment_plan"] = _payment_plan(application)
+        forwarding = _forwarding(application)
+        if forwarding:
+            context["forwarding"] = forwarding
     if kind == NoticeKind.AMENDMENT:
         original = application.notices.filter(kind=NoticeKind.APPROVAL).order_by("-created_at", "-id").first()
         context["original_date"] = original.context.get("date") if original else None
         context["original_number"] = original.number if original else ""
     return context
+
+
+def _commitment_authority(application: Application) -> dict:
+    """The years of this application booked against commitment authority (VE, § 38 LHO) — net of releases and of
+    conversions into allocation commitments at enactment — and the budget year whose plan grants that VE: the last
+    enacted year before the first of them (empty when every year is on an enacted budget)."""
+    from django.db.models import Sum
+
+    from funding.models import LedgerEntry, LedgerKind, LedgerSource, ProgrammeYear
+
+    rows = (LedgerEntry.objects.filter(application=application, source=LedgerSource.AUTHORITY,
+                                       kind__in=[LedgerKind.COMMITMENT, LedgerKind.RELEASE])
+            .values("rule__programme_year__year", "kind").annotate(total=Sum("amount")))
+    net: dict[int, Decimal] = {}
+    for row in rows:
+        sign = 1 if row["kind"] == LedgerKind.COMMITMENT else -1
+        year = row["rule__programme_year__year"]
+        net[year] = net.get(year, Decimal("0")) + sign * row["total"]
+    years = sorted(y for y, amount in net.items() if amount > 0)
+    if not years:
+        return {}
+    budget_year = (ProgrammeYear.objects.filter(budget_enacted=True, year__lt=years[0])
+                   .order_by("-year").values_list("year", flat=True).first())
+    return {"authority_years": years, "authority_budget_year": budget_year}
+
+
+def _forwarding(application: Application) -> dict | None:
+    """Mikroprojekte passed on to local non-profits (Weiterleitung, Nr. 12 VV zu § 44 LHO): the cap per Mikroprojekt
+    and year (the line's part-cap) and the amount per year applied for; None if the application passes nothing on."""
+    cap = (application.rule.limits or {}).get("micro_projects")
+    amount = decision_rules.forwarding_year_amount(application)
+    if cap is None or amount <= 0:
+        return None
+    return {"cap": _dec(Decimal(cap)), "per_year": _dec(amount)}
 
 
 def _payment_plan(application: Application) -> list[dict]:

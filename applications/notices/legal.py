@@ -3,7 +3,8 @@
 Texts are plain text; a blank line starts a new paragraph. Placeholders are replaced literally (no str.format, so
 braces typed by staff cannot break rendering): {court_name}, {court_address}, {authority}, {authority_name},
 {signer}, {submitted_date}, {proof_deadline}, {proof_final_months},
-{proof_final_month_ordinal}, {proof_interim_months}, {proof_interim_deadlines}, {ministry}, {bank_account}, {receipt_days}, {early_start_from}.
+{proof_final_month_ordinal}, {proof_interim_months}, {proof_interim_deadlines}, {ministry}, {bank_account}, {receipt_days}, {early_start_from},
+{authority_years}, {authority_budget_year}, {forwarding_cap}.
 Notices record the versions they used (Notice.legal_versions), so an old notice can be re-rendered exactly.
 """
 
@@ -144,6 +145,40 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "und mindestens fünf Jahre nach Vorlage des Verwendungsnachweises aufbewahrt. Näheres finden Sie in der "
         "Datenschutzerklärung des WIR-Portals.",
     ),
+    "early_start_refusal": (
+        "Ablehnung des vorzeitigen Maßnahmebeginns",
+        "Ihr Antrag, mit dem Vorhaben vor Bekanntgabe des Zuwendungsbescheids ab dem {early_start_from} beginnen "
+        "zu dürfen, wird abgelehnt.\n\n"
+        "Es bleibt beim Verbot des vorzeitigen Maßnahmebeginns (Nr. 1.3 der Verwaltungsvorschriften zu § 44 LHO): "
+        "Beginnen Sie das Vorhaben vor Bekanntgabe des Zuwendungsbescheids — als Beginn gilt bereits der Abschluss "
+        "eines der Ausführung zuzurechnenden Lieferungs- oder Leistungsvertrags —, kann es nicht gefördert werden. "
+        "Über Ihren Antrag auf Gewährung der Zuwendung selbst ist damit nicht entschieden.",
+    ),
+    "commitment_authority": (
+        "Bewilligung zu Lasten einer Verpflichtungsermächtigung (Folgejahre)",
+        "Soweit die Zuwendung auf {authority_years} entfällt, wird sie zu Lasten der "
+        "Verpflichtungsermächtigung bewilligt, die der Haushaltsplan des Landes Hessen für das Haushaltsjahr "
+        "{authority_budget_year} ausbringt (§ 38 Abs. 1 LHO); ein Haushalt ist dafür noch nicht festgestellt. "
+        "Dieser Teil der "
+        "Zuwendung steht unter dem Vorbehalt, dass der Landtag die Mittel im Haushaltsplan des "
+        "jeweiligen Haushaltsjahres bereitstellt; sie wird erst ausgezahlt, wenn der Haushalt dieses Jahres "
+        "festgestellt ist.",
+    ),
+    "forwarding": (
+        "Weiterleitung der Mittel für Mikroprojekte (Nr. 12 VV zu § 44 LHO)",
+        "Die für Mikroprojekte bewilligten Mittel dürfen Sie nach Nr. 12 der Verwaltungsvorschriften zu § 44 LHO "
+        "an gemeinnützige Träger vor Ort weiterleiten, je Mikroprojekt und Haushaltsjahr höchstens "
+        "{forwarding_cap} und insgesamt höchstens den für Mikroprojekte bewilligten Betrag des Jahres.\n\n"
+        "Die Weiterleitung erfolgt durch schriftlichen Vertrag oder Bescheid. Darin sind dem Empfänger der "
+        "Zuwendungszweck, der Betrag und die Bestimmungen dieses Bescheids einschließlich der Allgemeinen "
+        "Nebenbestimmungen (ANBest-P) aufzuerlegen, soweit sie für ihn zutreffen, insbesondere der Nachweis der "
+        "Verwendung, das Prüfungsrecht des Regierungspräsidiums und des Hessischen Rechnungshofs sowie die "
+        "Erstattung und Verzinsung nicht zweckentsprechend verwendeter Mittel. Erstattungsansprüche gegen den "
+        "Empfänger haben Sie geltend zu machen.\n\n"
+        "Jede Weiterleitung (Empfänger mit Anschrift, Betrag, Zweck, Datum) ist im WIR-Portal auf der Seite des "
+        "Vorhabens zu erfassen und im Verwendungsnachweis nachzuweisen; die Verträge bzw. Bescheide mit den "
+        "Empfängern sind aufzubewahren und auf Verlangen vorzulegen.",
+    ),
     "early_start": (
         "Eingangsbestätigung: Verbot des vorzeitigen Maßnahmebeginns",
         "Bitte beachten Sie: Mit dem Vorhaben darf vor Bekanntgabe des Zuwendungsbescheids nicht begonnen werden "
@@ -156,12 +191,13 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 # Which blocks each kind of notice uses (the admin lists all; the renderer records the versions of these).
 KIND_TEXTS: dict[str, list[str]] = {
     "approval": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
-                 "purpose_clause", "payment", "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "repayment", "remedies",
-                 "delivery", "data_protection"],
+                 "purpose_clause", "payment", "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "repayment",
+                 "remedies", "delivery", "data_protection", "commitment_authority", "forwarding"],
     "rejection": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
                   "remedies", "delivery", "data_protection"],
     "amendment": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
-                  "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "remedies", "delivery", "data_protection"],
+                  "proof_of_use", "proof_of_use_interim", "anbest_p", "anbest_gk", "remedies", "delivery",
+                  "data_protection", "commitment_authority"],
     "receipt": ["authority", "authority_contact", "return_address", "signature", "ministry", "early_start",
                 "data_protection"],
     "early_start": ["authority", "authority_contact", "return_address", "signature", "ministry", "legal_basis",
@@ -170,6 +206,8 @@ KIND_TEXTS: dict[str, list[str]] = {
                       "proof_retention", "data_protection"],
     "proof_check": ["authority", "authority_contact", "return_address", "signature", "ministry", "proof_check",
                     "data_protection"],
+    "early_start_refusal": ["authority", "authority_contact", "return_address", "signature", "ministry",
+                            "legal_basis", "early_start_refusal", "remedies", "delivery", "data_protection"],
 }
 _REVOCATION_BASE = ["authority", "authority_contact", "return_address", "signature", "ministry", "data_protection"]
 KIND_TEXTS.update({

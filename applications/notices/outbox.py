@@ -40,6 +40,7 @@ from applications.notices.documents import (
     legal_versions_for,
     notice_context_build,
 )
+from wir_portal.money import format_eur
 from wir_portal.pdf import DEFAULT_AUTHOR, render_pdf
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,10 @@ TEMPLATES = {
     NoticeKind.REVOCATION: "notices/revocation.html",
     NoticeKind.WITHDRAWAL: "notices/revocation.html",
     NoticeKind.REVOCATION_END: "notices/revocation_end.html",
+    NoticeKind.EARLY_START_REFUSAL: "notices/early_start_refusal.html",
 }
 NEEDS_REMEDIES = {NoticeKind.APPROVAL, NoticeKind.REJECTION, NoticeKind.AMENDMENT, NoticeKind.EARLY_START,
-                  NoticeKind.REVOCATION, NoticeKind.WITHDRAWAL}
+                  NoticeKind.EARLY_START_REFUSAL, NoticeKind.REVOCATION, NoticeKind.WITHDRAWAL}
 
 
 def lease() -> datetime.timedelta:
@@ -74,6 +76,14 @@ def _date(value):
 
 def _amount(value):
     return Decimal(value) if value is not None else None
+
+
+def _years_text(years: list[int]) -> str:
+    """[2028] -> 'das Haushaltsjahr 2028'; [2028, 2029, 2030] -> 'die Haushaltsjahre 2028, 2029 und 2030'."""
+    names = [str(y) for y in years]
+    if len(names) == 1:
+        return f"das Haushaltsjahr {names[0]}"
+    return "die Haushaltsjahre " + " und ".join([", ".join(names[:-1]), names[-1]]) if names else ""
 
 
 def _percent(value) -> str:
@@ -133,11 +143,15 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
                                                  str(context.get("proof_interim_months"))),
         "proof_interim_deadlines": "; ".join(
             f"für {d['year']} bis zum {_date(d['due_on']):%d.%m.%Y}" for d in context.get("proof_interim") or []),
+        "authority_years": _years_text(context.get("authority_years") or []),
+        "authority_budget_year": str(context.get("authority_budget_year") or ""),
+        "forwarding_cap": format_eur(_amount((context.get("forwarding") or {}).get("cap")) or Decimal("0")),
     }
     if legal_versions:
         # A notice keeps what it said: blocks introduced after it was decided (e.g. the ministry's current name, the
         # legal basis) are not added when it is rendered again.
-        for key in ("ministry", "legal_basis", "delivery", "early_start_consent", "proof_of_use_interim"):
+        for key in ("ministry", "legal_basis", "delivery", "early_start_consent", "proof_of_use_interim",
+                    "commitment_authority", "forwarding", "early_start_refusal"):
             if key not in legal_versions:
                 texts.pop(key, None)
                 values[key] = ""
@@ -193,6 +207,10 @@ def notice_html(*, context: dict, legal_versions: dict, number: str, draft: bool
         "unit_basis_total": sum((u["amount"] for u in unit_basis), Decimal("0.00")),
         "bank": context.get("bank") or {},
         "early_start_from": _date(context.get("early_start_from")),
+        # years booked against commitment authority (VE) and the Weiterleitung of Mikroprojekte (issue 12); notices
+        # decided before these blocks existed carry neither and keep saying what they said
+        "authority_years": context.get("authority_years") or [],
+        "forwarding": context.get("forwarding") if "forwarding" in texts else None,
         "amendment_requested_at": _date((context.get("amendment") or {}).get("requested_at")),
         "amendment_old_end": _date((context.get("amendment") or {}).get("old_period_end"))
         if (context.get("amendment") or {}).get("new_period_end") else None,

@@ -68,6 +68,19 @@ class AmendmentRequestForm(forms.Form):
             self.fields[f"grant_{p.year}"] = EuroField(
                 label=f"Zuwendung {p.year}", initial=p.approved_grant or 0,
                 help_text=f"bisher bewilligt {format_eur(p.approved_grant or 0)}")
+        # An extension into the following budget years (multi-year lines, within the funding period or maximum
+        # duration): the part of the grant moved there (issue 12). Left empty unless the new end lies there.
+        self.extension_years = []
+        if application.rule.line.multi_year and self.plan_years:
+            from applications.rules import last_plan_year
+
+            last = max(p.year for p in self.plan_years)
+            self.extension_years = list(range(last + 1, min(last_plan_year(application.rule), last + 2) + 1))
+        for year in self.extension_years:
+            self.fields[f"grant_{year}"] = EuroField(
+                label=f"Zuwendung {year} (nur bei Verlängerung bis in das Jahr {year})", required=False,
+                help_text="Der Teil der Zuwendung, der auf dieses Haushaltsjahr entfällt; kürzen Sie dafür "
+                          "gegebenenfalls die bisherigen Jahre.")
 
     def clean_new_period_end(self):
         value = self.cleaned_data.get("new_period_end")
@@ -85,6 +98,10 @@ class AmendmentRequestForm(forms.Form):
             value = self.cleaned_data.get(f"grant_{p.year}")
             if value is not None:
                 year_amounts[p.year] = value
+        for year in self.extension_years:
+            value = self.cleaned_data.get(f"grant_{year}")
+            if value:
+                year_amounts[year] = value
         return {"new_period_end": self.cleaned_data.get("new_period_end"), "cost_amounts": cost_amounts,
                 "year_amounts": year_amounts, "reasons": self.cleaned_data.get("reasons", "")}
 

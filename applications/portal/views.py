@@ -130,7 +130,7 @@ def dashboard(request):
     organisation = membership.organisation
     today = timezone.localdate()
     open_rules = list(
-        LineRule.objects.filter(programme_year__is_open=True).select_related("line", "programme_year")
+        LineRule.objects.filter(programme_year__is_open=True, accepts_applications=True).select_related("line", "programme_year")
         .order_by("programme_year__year", "line__order")
     )
     own = selectors.applications_for(request.user).filter(organisation=organisation)
@@ -397,7 +397,7 @@ def application_new(request, code: str):
         raise Http404
     organisation = membership.organisation
     rule = (LineRule.objects.select_related("line", "programme_year")
-            .filter(line__code=code, programme_year__is_open=True).order_by("programme_year__year").first())
+            .filter(line__code=code, programme_year__is_open=True, accepts_applications=True).order_by("programme_year__year").first())
     if rule is None:
         raise Http404
     problem = services.application_start_problem(organisation=organisation, rule=rule)
@@ -647,7 +647,7 @@ def _render_detail(request, application, membership, *, reply_form=None, status=
     follow_rule = None
     if application.status != Status.DRAFT and not application.is_editable:
         follow_rule = (LineRule.objects.select_related("programme_year").filter(
-            line_id=application.rule.line_id, programme_year__is_open=True,
+            line_id=application.rule.line_id, programme_year__is_open=True, accepts_applications=True,
             programme_year__year__gt=application.year).order_by("programme_year__year").first())
         if follow_rule and services.application_start_problem(organisation=application.organisation,
                                                               rule=follow_rule):

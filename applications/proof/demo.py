@@ -112,8 +112,8 @@ def seed_proof_demo() -> None:
            notes="Die Koordinationsstelle war von Januar bis April unbesetzt; die Minderausgaben mindern die "
                  "Zuwendung (Fehlbedarfsfinanzierung: in voller Höhe).")
 
-    # 4. Checked and closed without objection: Fallmanagement Landkreis Gießen 2026 (final proof)
-    app = demo["[Demo] WIR-Fallmanagement Landkreis Gießen 2026"]
+    # 4. Checked and closed without objection: Willkommenslotsen Landkreis Gießen 2026 (final proof)
+    app = demo["[Demo] Willkommenslotsen im Landkreis Gießen 2026"]
     user = User.objects.get(email="giessen@demo.wir")
     items = services.spending_overview(app).lines
     _expenses(app, user, [(i, "Landkreis Gießen (Bezüge)", f"Entgelt {line.item.description[:40]}",
@@ -125,10 +125,10 @@ def seed_proof_demo() -> None:
     services.proof_submit(proof=proof, user=user)
     _check(proof, sb=sb, bw=bw, notes="Ohne Beanstandung.")
 
-    # 5. Overdue with reminders sent: Fallmanagement Frankfurt am Main 2026 (demo: due six weeks ago)
-    app = demo["[Demo] WIR-Fallmanagement Frankfurt am Main 2026"]
+    # 5. Overdue with reminders sent: Öffnung der Bürgerämter Frankfurt am Main 2026 (demo: due six weeks ago)
+    app = demo["[Demo] Vielfaltsorientierte Öffnung der Bürgerämter Frankfurt am Main 2026"]
     user = User.objects.get(email="frankfurt@demo.wir")
-    _expenses(app, user, [(0, "Stadt Frankfurt am Main (Bezüge)", "Entgelt Fallmanagement", "5000.00", 6)])
+    _expenses(app, user, [(0, "Stadt Frankfurt am Main (Bezüge)", "Entgelt Projektkoordination", "5000.00", 6)])
     proof = services.proofs_ensure(application=app)[-1]
     due = timezone.localdate() - datetime.timedelta(days=45)
     Proof.objects.filter(pk=proof.pk).update(due_on=due)

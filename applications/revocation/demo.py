@@ -3,8 +3,8 @@
 Four 2025 approvals whose payouts lie in the past, each taken through the real revocation services on the day it
 would have happened (the services' `today`), so notices, ledger rows, interest and events are what the portal
 produces:
-1. Frankfurt (Fallmanagement): a proceeding in the hearing phase (hearing sent today, four weeks to answer).
-2. Landkreis Gießen (Fallmanagement): a partial revocation with refund and interest; the claim is open and overdue.
+1. Frankfurt (Vielfaltszentrum 2025): a proceeding in the hearing phase (hearing sent today, four weeks to answer).
+2. Landkreis Gießen (Vielfaltszentrum 2025): a partial revocation with refund and interest; the claim is open and overdue.
 3. Verein Brücke (Migrantenorganisationen): a partial revocation whose claim was paid in two instalments (closed).
 4. Caritas Kassel (Integrationslotsen): the whole grant revoked after no proof of use despite a reminder.
 
@@ -110,19 +110,19 @@ def seed_revocation_demo() -> None:
         "Demo: Caritasverband Kassel (Träger)"])}
 
     # 1. hearing phase (today)
-    app = _approval(organisation=orgs["Frankfurt am Main"], user=frankfurt, code="fallmanagement", number="9001",
-                    title="[Demo] WIR-Fallmanagement Frankfurt am Main 2025", grant="50000.00",
+    app = _approval(organisation=orgs["Frankfurt am Main"], user=frankfurt, code="vielfaltszentren", number="9001",
+                    title="[Demo] WIR-Vielfaltszentrum Frankfurt am Main 2025", grant="50000.00",
                     approved_on="2025-01-15", payouts=[("2025-02-10", "25000.00"), ("2025-07-10", "25000.00")])
     rv = rv_services.revocation_open(
         application=app, user=sb, ground=RevocationGround.PURPOSE, basis=RevocationBasis.WIDERRUF_NR1,
-        facts="Nach dem Zwischenbericht war die geförderte Fallmanagement-Stelle vom 1. Oktober bis zum 31. Dezember "
+        facts="Nach dem Zwischenbericht war die geförderte Koordinationsstelle vom 1. Oktober bis zum 31. Dezember "
               "2025 nicht besetzt; die Mittel für diese Zeit wurden nicht für den Zuwendungszweck verwendet.",
         effective_date=_day("2025-10-01"), amounts={YEAR: D("12500.00")})
     rv_services.hearing_send(revocation=rv, user=sb)
 
     # 2. partial revocation with refund and interest; claim open (overdue)
-    app = _approval(organisation=orgs["Landkreis Gießen"], user=giessen, code="fallmanagement", number="9002",
-                    title="[Demo] WIR-Fallmanagement Landkreis Gießen 2025", grant="40000.00",
+    app = _approval(organisation=orgs["Landkreis Gießen"], user=giessen, code="vielfaltszentren", number="9002",
+                    title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2025", grant="40000.00",
                     approved_on="2025-01-15", payouts=[("2025-03-03", "40000.00")])
     rv = rv_services.revocation_open(
         application=app, user=sb, ground=RevocationGround.PURPOSE, basis=RevocationBasis.WIDERRUF_NR1,

@@ -150,14 +150,15 @@ class OrganisationAdmin(AdminInputMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = HonestPaginator
     list_per_page = 50  # like the queue: 100 rows of the default renderer were most of the page's time (issue 18)
-    readonly_fields = ["verified_at", "verified_by", "created_at", "pending_bank_display"]
+    readonly_fields = ["verified_at", "verified_by", "created_at", "pending_bank_display", "pending_legal_form_display"]
     raw_id_fields = ["entity"]
     # The audit trail is not an inline (it grows without bound): the change form shows its latest entries.
     inlines = [MembershipInline]
     change_form_template = "admin/applications/organisation/change_form.html"
-    actions = ["verify", "bank_change_confirm", "bank_change_discard"]
+    actions = ["verify", "bank_change_confirm", "bank_change_discard", "legal_form_confirm", "legal_form_discard"]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "legal_form", "district", "entity", "regierungsbezirk", "inhabitants"]}),
+        (None, {"fields": ["name", "kind", "legal_form", "pending_legal_form_display", "district", "entity",
+                           "regierungsbezirk", "inhabitants"]}),
         ("Kontakt", {"fields": ["street", "postcode", "city", "email", "phone"]}),
         ("Gemeinnützigkeit und Bankverbindung", {"fields": ["non_profit", "register_number", "iban", "account_holder",
                                                             "pending_bank_display"]}),
@@ -191,6 +192,26 @@ class OrganisationAdmin(AdminInputMixin, admin.ModelAdmin):
             raise PermissionDenied(str(exc)) from exc
         if note:
             self.message_user(request, note, messages.WARNING)
+
+    @admin.display(description="Ausstehende Änderung der Rechtsform")
+    def pending_legal_form_display(self, obj):
+        if obj is None or obj.pending_legal_form_at is None:
+            return "–"
+        by = obj.pending_legal_form_by
+        name = (by.get_full_name() or by.email) if by else "–"
+        return (f"{obj.get_pending_legal_form_display() or 'nicht angegeben'}, eingetragen von {name} am "
+                f"{timezone.localtime(obj.pending_legal_form_at):%d.%m.%Y %H:%M} – wartet auf Bestätigung durch eine "
+                "zweite Person")
+
+    @admin.action(description="Ausstehende Rechtsform bestätigen (Vier-Augen-Prinzip)", permissions=["change"])
+    def legal_form_confirm(self, request, queryset):
+        self._bank_action(request, queryset, organisation_data.organisation_legal_form_confirm,
+                          "Neue Rechtsform bestätigt und gültig für neue Bescheide")
+
+    @admin.action(description="Ausstehende Rechtsform verwerfen", permissions=["change"])
+    def legal_form_discard(self, request, queryset):
+        self._bank_action(request, queryset, organisation_data.organisation_legal_form_discard,
+                          "Ausstehende Rechtsform verworfen")
 
     def has_bank_permission(self, request, obj=None):
         return organisation_data.may_change_bank_details(request.user)

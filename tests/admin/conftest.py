@@ -36,10 +36,10 @@ def client_for(users):
 
 @pytest.fixture
 def make_app(seeded):
-    """An application of a Landkreis for a case-management post in the given status (with a file number)."""
+    """An application of a Landkreis (Integrations- und Teilhabeprojekte unless code= is given) in the given status (with a file number)."""
     counter = {"n": 0}
 
-    def make(status=Status.SUBMITTED, *, code="fallmanagement", year=2027, grant="50000.00", org=None, **kwargs):
+    def make(status=Status.SUBMITTED, *, code="integrationsprojekte", year=2027, grant="50000.00", org=None, **kwargs):
         counter["n"] += 1
         org = org or OrganisationFactory(kind="landkreis", name=kwargs.pop("org_name", f"Landkreis Test {counter['n']}"))
         app = application(organisation=org, code=code, year=year, grant=grant, costs=grant, own="0", **kwargs)

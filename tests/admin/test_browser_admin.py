@@ -36,7 +36,7 @@ def login(page, base, email):
 
 def test_staff_process_a_demo_application_end_to_end(page, live_server, require_browser, demo):
     base = live_server.url
-    app = Application.objects.get(title="[Demo] WIR-Fallmanagement Landkreis Gießen 2027")
+    app = Application.objects.get(title="[Demo] Willkommenslotsen im Landkreis Gießen 2027")
     assert app.status == Status.SUBMITTED
     committed_before = budget_figures(rule=app.rule).committed
 
@@ -48,7 +48,7 @@ def test_staff_process_a_demo_application_end_to_end(page, live_server, require_
     shot(page, "1-queue")
     page.get_by_role("link", name=app.file_number).click()
     assert page.get_by_role("heading", name=f"Antrag {app.file_number}").is_visible()
-    assert page.get_by_text("Kosten- und Finanzierungsplan").is_visible()
+    assert page.get_by_role("heading", name="Kosten- und Finanzierungsplan").is_visible()
     page.get_by_role("link", name="Prüfung beginnen").click()
     page.get_by_role("button", name="Prüfung beginnen").click()
     assert page.get_by_text("Die Prüfung wurde begonnen.").is_visible()

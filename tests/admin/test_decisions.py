@@ -27,7 +27,7 @@ def test_review_page_shows_data_plan_attachments_and_buttons(client_for, make_ap
     assert response.status_code == 200
     html = response.content.decode()
     assert app.file_number in html and "Kosten- und Finanzierungsplan" in html
-    assert "Stellenanteil (Vollzeitäquivalente)" in html
+    assert "Schwerpunkt" in html and "Willkommens- und Anerkennungskultur" in html  # the line's own fields
     assert "50.000,00 €" in html
     assert decide_url(app, "start_review") in html
     assert decide_url(app, "approve") not in html

@@ -148,7 +148,7 @@ def _rule_post_data(r: LineRule, **changes) -> dict:
 
 
 def test_allocation_over_volume_is_a_form_error(client_for, seeded):
-    r = LineRule.objects.select_related("programme_year", "line").get(line__code="projekte", programme_year__year=2027)
+    r = LineRule.objects.select_related("programme_year", "line").get(line__code="integrationsprojekte", programme_year__year=2027)
     url = reverse("admin:funding_linerule_change", args=[r.pk])
     c = client_for("haushalt")
     response = c.post(url, _rule_post_data(r, allocation=str(r.programme_year.volume)))
@@ -217,7 +217,7 @@ def test_budget_error_from_the_locked_recheck_is_a_message(client_for, seeded, m
     from funding.admin import LineRuleForm
 
     monkeypatch.setattr(LineRuleForm, "clean", lambda self: forms.ModelForm.clean(self))
-    r = LineRule.objects.select_related("programme_year", "line").get(line__code="projekte", programme_year__year=2027)
+    r = LineRule.objects.select_related("programme_year", "line").get(line__code="integrationsprojekte", programme_year__year=2027)
     url = reverse("admin:funding_linerule_change", args=[r.pk])
     response = client_for("haushalt").post(url, _rule_post_data(r, allocation=str(r.programme_year.volume)), follow=True)
     assert response.status_code == 200

@@ -76,7 +76,7 @@ def test_haushalt_changes_bank_account_and_kind_with_audit_entries(client_for, o
 
 
 def test_after_a_payment_a_new_bank_account_needs_a_second_person(client_for, org, users):
-    app = application(organisation=org, code="projekte")
+    app = application(organisation=org, code="integrationsprojekte")
     LedgerEntry.objects.create(rule=app.rule, application=app, kind=LedgerKind.COMMITMENT, amount=Decimal("100"))
     LedgerEntry.objects.create(rule=app.rule, application=app, kind=LedgerKind.PAYMENT, amount=Decimal("50"))
     haushalt = client_for("haushalt")

@@ -60,7 +60,7 @@ def applicant_world(seeded):
     member(colleague, org, Role.MEMBER)
     draft = application(organisation=org, code="lotsen", user=owner, title="Lotsen im Quartier",
                         grant="15000.00", costs="16000.00")
-    submitted = application(organisation=org, code="projekte", user=owner, title="Projekt Vielfalt")
+    submitted = application(organisation=org, code="integrationsprojekte", user=owner, title="Projekt Vielfalt")
     attach_required(submitted, owner)
     services.application_submit(application=submitted, user=owner, declarations=DECLARATIONS)
     _invitation, token = invitation_create(organisation=org, email="neu@test.wir", role=Role.MEMBER, user=owner)

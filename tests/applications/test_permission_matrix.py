@@ -14,6 +14,8 @@ Expectations (pretix tests/control/test_permissions.py, healthchecks' alice/bob/
   are POSTed and must not answer 403/404/405 or fail.
 """
 
+import datetime
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
@@ -51,6 +53,8 @@ RESTRICTED = {
     "remedy_waive": "post",
     "proof_submit": "post",            # proof of use: members keep the Belegliste; signatories submit
     "revocation_answer": "post",       # revocation: members see the proceeding; only signatories answer
+    "forwarding": "post",              # Weiterleitung: members see the list; signatories record and delete
+    "forwarding_delete": "post",
 }
 
 # URLs whose object must be a submitted application (the rest use an editable draft).
@@ -77,6 +81,7 @@ KWARG_SOURCES = {
     "doc_pk": (lambda w, name: (w.revocation_document if name.startswith("revocation") else w.proof_document).pk,
                True),
     "rv_pk": (lambda w, name: w.revocation.pk, True),
+    "forwarding_pk": (lambda w, name: w.forwarding.pk, True),
 }
 
 
@@ -112,7 +117,7 @@ class World:
                                  grant="15000.00", costs="16000.00")
         attach_required(self.draft, self.owner)
         self.attachment = self.draft.attachments.first()
-        self.submitted = application(organisation=self.org, code="projekte", user=self.owner, title="Eingereicht")
+        self.submitted = application(organisation=self.org, code="integrationsprojekte", user=self.owner, title="Eingereicht")
         attach_required(self.submitted, self.owner)
         services.application_submit(application=self.submitted, user=self.owner, declarations=DECLARATIONS)
         self.notice = Notice.objects.create(application=self.submitted, kind=NoticeKind.RECEIPT,
@@ -143,6 +148,16 @@ class World:
         from tests.revocation.support import matrix_revocation
 
         self.revocation, self.revocation_document = matrix_revocation(self.funded, self.owner)
+        from applications.models import Forwarding
+
+        self.centre = fund(application(organisation=self.org, code="vielfaltszentren", year=2026, user=self.owner,
+                                       title="Vielfaltszentrum", grant="5000.00", costs="5000.00",
+                                       details={"coordination_posts": "1", "micro_projects": "5000"}),
+                           {2026: Decimal("5000.00")})
+        self.forwarding = Forwarding.objects.create(
+            application=self.centre, year=2026, recipient_name="Nachbarschaftsverein e. V.",
+            recipient_address="Hauptstraße 1, 35390 Gießen", amount=Decimal("1000.00"), purpose="Sommerfest",
+            forwarded_on=datetime.date(2026, 5, 1))
         pending = UserFactory(email="pending@matrix.wir", username="pending@matrix.wir", is_active=False)
         self.registration_token = registration_token_make(user=pending)
 
@@ -153,6 +168,8 @@ class World:
             return self.notice.pk
         if name.startswith(("payment", "proof", "revocation")):
             return self.funded.pk
+        if name.startswith("forwarding"):
+            return self.centre.pk
         return (self.submitted if name in NEEDS_SUBMITTED else self.draft).pk
 
     def url(self, name: str, kwarg_names: list[str]) -> str:

@@ -10,16 +10,16 @@ from applications import rules, services
 from applications.models import Application
 from applications.workflow import EVENTS, TRANSITIONS, Status, event_label
 from funding import linetypes
-from tests.factories import OrganisationFactory, application, rule
+from tests.factories import OrganisationFactory, application, rule, yearly_centre_round
 
 
 @pytest.mark.django_db
 def test_ineligible_organisation_one_wording_everywhere(seeded):
     org = OrganisationFactory(kind="freier_traeger")
-    r = rule("koordination")  # only the 33 entities
+    r = yearly_centre_round()  # only the 33 entities
     start = services.application_start_problem(organisation=org, rule=r)
     typed = rules.typed_problems(rule=r, organisation=org, period_start=None, period_end=None, details={}, plans=[])
-    app = application(organisation=org, code="koordination")
+    app = application(organisation=org, code="vielfaltszentren")
     complete = rules.completeness_problems(application=app)
     expected = rules.eligibility_problem(rule=r, organisation=org).message
     assert "nicht antragsberechtigt" in expected and "Freigemeinnütziger Träger" in expected
@@ -31,7 +31,7 @@ def test_ineligible_organisation_one_wording_everywhere(seeded):
 @pytest.mark.django_db
 def test_deadline_one_wording(seeded):
     org = OrganisationFactory(kind="landkreis")
-    r = rule("fallmanagement")
+    r = rule("integrationsprojekte")
     r.deadline = datetime.date(2026, 10, 31)
     r.save()
     later = datetime.date(2026, 11, 2)
@@ -51,12 +51,12 @@ def test_deadline_one_wording(seeded):
 def test_one_per_organisation_same_filter_at_start_and_submit(seeded):
     """A draft counts at the start (no second draft) and at the submission (no second application) alike."""
     org = OrganisationFactory(kind="landkreis")
-    r = rule("fallmanagement")
+    r = yearly_centre_round()
     assert r.one_per_organisation
-    first = application(organisation=org)
+    first = application(organisation=org, code="vielfaltszentren")
     start = services.application_start_problem(organisation=org, rule=r)
     assert start and "nur ein Antrag je Organisation und Jahr" in start
-    second = application(organisation=org)  # e.g. created before the rule was switched on
+    second = application(organisation=org, code="vielfaltszentren")  # e.g. created before the rule was switched on
     complete = [p.message for p in rules.completeness_problems(application=second)]
     assert start in complete
     Application.objects.filter(pk=first.pk).update(status=Status.WITHDRAWN)
@@ -69,8 +69,8 @@ def test_one_per_organisation_same_filter_at_start_and_submit(seeded):
 @pytest.mark.django_db
 def test_cap_problem_one_wording_in_form_and_submit(seeded):
     org = OrganisationFactory(kind="landkreis")
-    r = rule("fallmanagement")
-    app = application(organisation=org, grant="999999.00", costs="999999.00")
+    r = rule("vielfaltszentren")
+    app = application(organisation=org, code="vielfaltszentren", grant="999999.00", costs="999999.00")
     cap = rules.max_grant(application=app)
     assert cap is not None and cap < Decimal("999999.00")
     complete = [p for p in rules.completeness_problems(application=app) if p.field == "requested_grant"
@@ -87,7 +87,7 @@ def test_cap_problem_one_wording_in_form_and_submit(seeded):
 
 @pytest.mark.django_db
 def test_a_new_line_without_a_registry_entry_is_generic(seeded):
-    r = rule("fallmanagement")
+    r = rule("fallmanagement", 2020)
     r.line.code = "ganz_neue_linie"
     assert type(linetypes.line_type(r.line.code)) is linetypes.LineType
     assert rules.line_fields(r.line) == []
@@ -98,7 +98,7 @@ def test_a_new_line_without_a_registry_entry_is_generic(seeded):
 
 @pytest.mark.django_db
 def test_registry_behaviour_computes_the_cap(seeded):
-    r = rule("fallmanagement")
+    r = rule("fallmanagement", 2020)
     r.cap_per_post, r.max_posts, r.cap_per_application = Decimal("40000.00"), Decimal("2"), None
     assert rules.max_grant_for(rule=r, details={"posts": "1.5"}) == Decimal("60000.00")
     assert rules.max_grant_for(rule=r, details={"posts": "5"}) == Decimal("80000.00")  # at most max_posts

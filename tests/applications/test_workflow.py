@@ -302,7 +302,7 @@ def test_approval_above_requested_or_caps_is_refused(recommended):
     decider = staff("Bewilligung")
     with pytest.raises(services.ApplicationError, match="höchstens der beantragte Betrag"):
         services.application_decide(application=recommended, user=decider, action="approve", amount=Decimal("50000.01"))
-    LineRule.objects.filter(pk=recommended.rule_id).update(cap_per_post=Decimal("40000.00"))
+    LineRule.objects.filter(pk=recommended.rule_id).update(cap_per_application=Decimal("40000.00"))
     recommended.refresh_from_db()
     with pytest.raises(services.ApplicationError, match="übersteigt den Höchstbetrag"):
         services.application_decide(application=recommended, user=decider, action="approve")

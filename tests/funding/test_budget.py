@@ -30,7 +30,7 @@ def test_seed_volumes_match_programme_documents(seeded):
 
 
 def test_allocation_over_volume_is_refused_with_message(seeded):
-    r = rule("projekte", 2027)
+    r = rule("integrationsprojekte", 2027)
     year = r.programme_year
     others = sum((x.allocation for x in year.rules.exclude(pk=r.pk)), Decimal("0"))
     r.allocation = year.volume - others + Decimal("0.01")
@@ -49,7 +49,7 @@ def test_volume_cannot_drop_below_allocations(seeded):
 
 
 def test_caps_must_not_be_negative(seeded):
-    r = rule("fallmanagement", 2027)
+    r = rule("integrationsprojekte", 2027)
     with pytest.raises(IntegrityError), transaction.atomic():
         LineRule.objects.filter(pk=r.pk).update(cap_per_post=Decimal("-1"))
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -57,7 +57,7 @@ def test_caps_must_not_be_negative(seeded):
 
 
 def test_ledger_commit_release_and_available(seeded):
-    r = rule("fallmanagement", 2027)
+    r = rule("integrationsprojekte", 2027)
     org = OrganisationFactory(kind="landkreis")
     app = application(organisation=org)
     before = budget_figures(rule=r)

@@ -34,7 +34,7 @@ def test_concurrent_approvals_never_overspend(require_postgres, seeded, monkeypa
     monkeypatch.setattr(notice_render, "delay", lambda *args, **kwargs: None)
     assert connection.vendor == "postgresql"
 
-    r = rule("fallmanagement", 2027)
+    r = rule("integrationsprojekte", 2027)
     LineRule.objects.filter(pk=r.pk).update(allocation=budget_figures(rule=r).committed + AMOUNT * ROOM_FOR)
     r.refresh_from_db()
     recommender, decider = staff("Sachbearbeitung"), staff("Bewilligung")
@@ -42,7 +42,7 @@ def test_concurrent_approvals_never_overspend(require_postgres, seeded, monkeypa
     for i in range(THREADS):
         app = application(organisation=OrganisationFactory(kind="landkreis"), grant=str(AMOUNT), costs=str(AMOUNT))
         Application.objects.filter(pk=app.pk).update(status=Status.RECOMMENDED, recommended_by=recommender,
-                                                     file_number=f"WIR-2027-FM-{9000 + i}")
+                                                     file_number=f"WIR-2027-IP-{9000 + i}")
         apps.append(app)
 
     barrier = threading.Barrier(THREADS)

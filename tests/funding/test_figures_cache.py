@@ -58,7 +58,7 @@ def _page(html: str) -> str:
 def test_budget_overview_is_cached_and_a_booking_shows_at_once(seeded):
     c = Client()
     c.force_login(staff("Haushalt"))
-    r = rule("fallmanagement", 2027)
+    r = rule("integrationsprojekte", 2027)
     html, first = _get(c, URL, jahr="2027")
     assert "Programmjahr 2027" in html
     html, cached = _get(c, URL, jahr="2027")
@@ -80,7 +80,7 @@ def test_budget_overview_identical_with_and_without_cache(seeded):
     c = Client()
     c.force_login(staff("Haushalt"))
     app = application(organisation=OrganisationFactory(kind="landkreis"))
-    budget_commit(rule=rule("fallmanagement", 2027), application=app, amount=D("50000.00"), user=None)
+    budget_commit(rule=rule("integrationsprojekte", 2027), application=app, amount=D("50000.00"), user=None)
     for params in ({}, {"jahr": "2027"}, {"jahr": "1999"}, {"jahr": "x"}):
         computed, _ = _get(c, URL, **params)  # miss: computed and stored
         cached, _ = _get(c, URL, **params)  # hit
@@ -95,12 +95,12 @@ def test_version_rises_once_per_commit_and_not_on_rollback(seeded):
     before = _value()
     with transaction.atomic():
         app = application(organisation=OrganisationFactory(kind="landkreis"))  # several watched saves
-        budget_commit(rule=rule("fallmanagement", 2027), application=app, amount=D("10.00"), user=None)
+        budget_commit(rule=rule("integrationsprojekte", 2027), application=app, amount=D("10.00"), user=None)
         assert _value() == before  # not before the commit
     assert _value() == before + 1
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        LedgerEntry.objects.create(rule=rule("fallmanagement", 2027), application=app, kind="payment",
+        LedgerEntry.objects.create(rule=rule("integrationsprojekte", 2027), application=app, kind="payment",
                                    amount=D("1.00"))
         raise RuntimeError
     assert _value() == before + 1
@@ -139,7 +139,7 @@ def test_no_cache_inside_a_transaction_and_without_counter_row(seeded):
 def test_bulk_inserts_without_signals_change_the_version(seeded):
     app = application(organisation=OrganisationFactory(kind="landkreis"))
     before = figures_version()
-    LedgerEntry.objects.bulk_create([LedgerEntry(rule=rule("fallmanagement", 2027), application=app,
+    LedgerEntry.objects.bulk_create([LedgerEntry(rule=rule("integrationsprojekte", 2027), application=app,
                                                  kind="commitment", amount=D("5.00"))])  # sends no signal
     assert figures_version() != before
 

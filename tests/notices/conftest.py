@@ -68,7 +68,7 @@ def entity_org(name: str) -> Organisation:
     return org
 
 
-def submitted(org, *, code="fallmanagement", grant="50000.00", costs="68000.00", **kwargs):
+def submitted(org, *, code="integrationsprojekte", grant="50000.00", costs="68000.00", **kwargs):
     signer = UserFactory(first_name="Uta", last_name="Unterzeichnerin")
     member(signer, org)
     app = application(organisation=org, code=code, grant=grant, costs=costs, user=signer, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from applications.models import Notice, NoticeKind, NoticeStatus
-from funding.models import FinancingType
+from funding.models import FinancingType, LineRule
 
 from .conftest import amended, decided, entity_org, normalised, pdf_bytes, pdf_text, submitted
 
@@ -28,8 +28,10 @@ def _notice(app, kind) -> Notice:
 
 
 def test_approval_contains_the_legally_required_parts(giessen, people, django_capture_on_commit_callbacks):
+    LineRule.objects.filter(line__code="integrationsprojekte", programme_year__year=2027).update(
+        conditions="Die Ergebnisse des Projekts sind in einer Abschlussveranstaltung vorzustellen.")
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(giessen, title="Fallmanagement im Landkreis", grant="50000.00", costs="68000.00")
+        app = submitted(giessen, title="Willkommenskultur im Landkreis", grant="50000.00", costs="68000.00")
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people, action="approve")
     notice = _notice(app, NoticeKind.APPROVAL)
@@ -47,7 +49,7 @@ def test_approval_contains_the_legally_required_parts(giessen, people, django_ca
     assert "innerhalb von zwei Monaten" in text                         # payment
     assert "30.06.2028" in text and "Sachbericht" in text and "Belegliste" in text  # proof of use
     assert "ANBest-GK" in text and "ANBest-P," not in text              # municipality → municipal variant
-    assert "Die Stelle kann bei einem gemeinnützigen Träger" in text    # the line's own conditions
+    assert "in einer Abschlussveranstaltung vorzustellen" in text       # the line's own conditions
     assert "fünf Prozentpunkten über dem Basiszinssatz" in text and "§ 49a" in text
     assert "bedarf es einer Begründung nicht" in text                   # met in full
     assert "Verwaltungsgericht Gießen, Marburger Straße 4, 35390 Gießen" in text
@@ -73,11 +75,11 @@ def test_partial_approval_of_an_association_gives_reasons_anbest_p_and_the_rate(
                                                                               django_capture_on_commit_callbacks):
     from tests.factories import rule
 
-    r = rule("projekte", 2027)
+    r = rule("integrationsprojekte", 2027)
     r.financing_type, r.funding_rate = FinancingType.ANTEIL, Decimal("80.00")
     r.save(update_fields=["financing_type", "funding_rate"])
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(verein, code="projekte", grant="8000.00", costs="10000.00", title="Willkommenscafé")
+        app = submitted(verein, code="integrationsprojekte", grant="8000.00", costs="10000.00", title="Willkommenscafé")
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people, action="partially_approve", amount="6500.00",
                 reasons="Die Honorarsätze übersteigen die Obergrenze.\n\nDie Raummiete ist nicht zuwendungsfähig.")
@@ -94,7 +96,7 @@ def test_partial_approval_of_an_association_gives_reasons_anbest_p_and_the_rate(
 def test_rejection_gives_reasons_and_the_frankfurt_court(seeded, people, django_capture_on_commit_callbacks):
     frankfurt = entity_org("Frankfurt am Main")
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(frankfurt, title="Fallmanagement Frankfurt")
+        app = submitted(frankfurt, title="Willkommenskultur Frankfurt")
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people, action="reject", reasons="Die Mittel des Förderbereichs sind ausgeschöpft.")
     notice = _notice(app, NoticeKind.REJECTION)
@@ -126,12 +128,12 @@ def test_amendment_shows_old_and_new_amount(giessen, people, django_capture_on_c
 
 def test_receipt_names_the_application_and_the_early_start_ban(giessen, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(giessen, title="Fallmanagement im Landkreis")
+        app = submitted(giessen, title="Willkommenskultur im Landkreis")
     notice = _notice(app, NoticeKind.RECEIPT)
     text = normalised(pdf_text(pdf_bytes(notice)))
     assert "Eingangsbestätigung" in text and app.file_number in text
     assert app.submitted_at.strftime("%d.%m.%Y") in text
-    assert "WIR-Fallmanagement für Geflüchtete" in text and "50.000,00 €" in text
+    assert "Integrations- und Teilhabeprojekte" in text and "50.000,00 €" in text
     assert "vorzeitigen Maßnahmebeginns" in text
     assert "Rechtsbehelfsbelehrung" not in text  # a receipt is not an administrative act
 

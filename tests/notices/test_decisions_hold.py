@@ -15,7 +15,6 @@ from applications.models import (
     CostItem,
     LegalForm,
     LegalText,
-    Message,
     Notice,
     NoticeKind,
     NoticeStatus,
@@ -53,12 +52,12 @@ def _operative_and_reasons(html: str) -> tuple[str, str]:
 
 def _two_line_application(org, *, financing_type, rate=None, own="1000.00", requested="7000.00"):
     """A projekte application: Honorare 6,000 + Raummiete 2,000 = 8,000; own funds + requested grant = 8,000."""
-    r = rule("projekte", 2027)
+    r = rule("integrationsprojekte", 2027)
     r.financing_type, r.funding_rate = financing_type, D(rate) if rate else None
     r.save(update_fields=["financing_type", "funding_rate"])
     signer = UserFactory()
     member(signer, org)
-    app = application(organisation=org, code="projekte", grant=requested, costs="6000.00", own=own, user=signer)
+    app = application(organisation=org, code="integrationsprojekte", grant=requested, costs="6000.00", own=own, user=signer)
     app.cost_items.update(category="fees", description="Honorare Kursleitung")
     CostItem.objects.create(application=app, year=2027, category="rent", description="Raummiete Gemeindesaal",
                             amount=D("2000.00"))
@@ -149,19 +148,19 @@ def test_municipal_gmbh_gets_anbest_p_and_unknown_legal_form_blocks(seeded, peop
 
     gmbh = OrganisationFactory(name="Kommunale Integrations-gGmbH", kind="kommunaler_traeger",
                                legal_form=LegalForm.GMBH, district=District.objects.get(name="Gießen"))
-    app = submitted(gmbh, code="projekte", grant="8000.00", costs="10000.00")
+    app = submitted(gmbh, code="integrationsprojekte", grant="8000.00", costs="10000.00")
     decided(app, people)
     notice = Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
     html = _html(notice)
     assert "ANBest-P" in html and "ANBest-GK" not in html and notice.context["anbest_key"] == "anbest_p"
     unknown = OrganisationFactory(name="Kommunaler Träger ohne Rechtsform", kind="kommunaler_traeger", legal_form="",
                                   district=District.objects.get(name="Gießen"))
-    app2 = submitted(unknown, code="projekte", grant="8000.00", costs="10000.00")
+    app2 = submitted(unknown, code="integrationsprojekte", grant="8000.00", costs="10000.00")
     with pytest.raises(ApplicationError, match="Rechtsform"):
         decided(app2, people)
     verband = OrganisationFactory(name="Zweckverband Integration", kind="kommunaler_traeger",
                                   legal_form=LegalForm.GEMEINDEVERBAND, district=District.objects.get(name="Gießen"))
-    app3 = submitted(verband, code="projekte", grant="8000.00", costs="10000.00")
+    app3 = submitted(verband, code="integrationsprojekte", grant="8000.00", costs="10000.00")
     decided(app3, people)
     assert "ANBest-GK" in _html(Notice.objects.get(application=app3, kind=NoticeKind.APPROVAL))
 
@@ -309,11 +308,15 @@ def test_early_start_consent_is_a_letter_through_the_outbox(giessen, people, dja
         decisions.early_start_decide(application=app, user=people["decide"], consent=True)  # once
 
 
-def test_early_start_refusal_is_a_message(giessen, people):
+def test_early_start_refusal_is_a_notice(giessen, people, django_capture_on_commit_callbacks):
+    """Issue 12: the refusal is an administrative act — a notice with reasons and Rechtsbehelfsbelehrung through the
+    outbox (tests/lines/test_early_start_refusal.py looks at its content)."""
     app = submitted(giessen)
     decisions.early_start_request(application=app, user=app.submitted_by, start=timezone.localdate(), reason="x")
-    decisions.early_start_decide(application=app, user=people["decide"], consent=False, reason="Kein Eilfall.")
-    assert Message.objects.get(application=app, from_staff=True).body == "Kein Eilfall."
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions.early_start_decide(application=app, user=people["decide"], consent=False, reason="Kein Eilfall.")
+    notice = Notice.objects.get(application=app, kind=NoticeKind.EARLY_START_REFUSAL)
+    assert notice.status == NoticeStatus.SENT and notice.reasons == "Kein Eilfall."
     assert not Notice.objects.filter(application=app, kind=NoticeKind.EARLY_START).exists()
 
 
@@ -401,19 +404,31 @@ def test_seed_upgrades_untouched_superseded_texts_only(seeded):
 def test_festbetrag_notice_states_rates_and_quantities(seeded, people, django_capture_on_commit_callbacks):
     from funding.models import District
 
-    traeger = OrganisationFactory(name="Sprachbrücke e. V.", district=District.objects.get(name="Kassel"))
-    details = {"courses": 2, "units_per_course": 300, "childcare_units": 400, "location": "Kassel",
-               "cooperating_municipality": "Stadt Kassel"}
+    traeger = OrganisationFactory(name="Lotsenbrücke e. V.", district=District.objects.get(name="Kassel"))
+    details = {"coordinating_lotsen": 2, "other_lotsen": 10, "hours": 3000}
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(traeger, code="mitsprache", grant="27200.00", costs="27200.00", details=details)
+        app = submitted(traeger, code="lotsen", grant="17000.00", costs="17000.00", details=details)
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people)
     text = normalised(pdf_text(pdf_bytes(Notice.objects.get(application=app, kind=NoticeKind.APPROVAL))))
-    # 2 courses × 300 UE × 40 € = 24,000 (cap 12,000 per course not reached); childcare 400 × 8 € = 3,200
+    # hours within 2 × 414 + 10 × 276 = 3.588: 3.000 h × 5 € = 15.000 €; Koordinierungspauschale 2.000 € (12 ≥ 5
+    # Lotsen, a free Träger): 17.000 €
     assert "Berechnung des Festbetrags" in text
-    assert "600 Unterrichtseinheiten 40,00 € 24.000,00 €" in text
-    assert "400 Einheiten 8,00 € 3.200,00 €" in text
-    assert "Festbetrag je Haushaltsjahr nach Sätzen und Mengen 27.200,00 €" in text
+    assert "3000 Stunden 5,00 € 15.000,00 €" in text
+    assert "Koordinierungspauschale 1 Pauschale 2.000,00 € 2.000,00 €" in text
+    assert "Festbetrag je Haushaltsjahr nach Sätzen und Mengen 17.000,00 €" in text
+
+
+def test_festbetrag_basis_of_a_historic_course_line(seeded):
+    """MitSprache (until 2025): 2 courses × 300 UE × 40 € = 24.000 € (cap 12.000 € per course not reached);
+    childcare 400 × 8 € = 3.200 €."""
+    from applications.decision_rules import unit_basis
+    from tests.factories import rule
+
+    rows = unit_basis(rule=rule("mitsprache", 2025),
+                      details={"courses": 2, "units_per_course": 300, "childcare_units": 400})
+    assert [(r["quantity"], r["rate"], r["amount"]) for r in rows] == [("600", "40.00", "24000.00"),
+                                                                      ("400", "8.00", "3200.00")]
 
 
 # --- Declarations at submission ---------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_every_mail_survives_a_mail_server_outage_and_is_sent_exactly_once(clien
     to_submit = application(organisation=giessen, user=signer, title="Neuer Antrag")
     attach_required(to_submit, signer)
     in_review = application(organisation=giessen, user=signer, title="In Prüfung", year=2026)
-    recommended = application(organisation=giessen, user=signer, title="Votum erteilt", year=2026, code="koordination")
+    recommended = application(organisation=giessen, user=signer, title="Votum erteilt", year=2026, code="vielfaltszentren")
     for app, status, number in ((in_review, Status.IN_REVIEW, "WIR-2026-FM-9101"),
                                 (recommended, Status.RECOMMENDED, "WIR-2026-KO-9102")):
         Application.objects.filter(pk=app.pk).update(status=status, file_number=number, submitted_at=timezone.now(),

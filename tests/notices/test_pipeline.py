@@ -237,7 +237,7 @@ def test_legal_text_edits_are_new_versions_and_old_notices_rerender_unchanged(ap
                                     number=approved.number).html
     assert "NEUE FASSUNG" not in old_html and "Widerspruchsverfahren" in old_html
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(verein, code="projekte", grant="5000.00", costs="6000.00")
+        app = submitted(verein, code="integrationsprojekte", grant="5000.00", costs="6000.00")
     with django_capture_on_commit_callbacks(execute=True):
         decided(app, people, action="reject", reasons="Kein Bedarf.")
     notice = Notice.objects.get(application=app, kind=NoticeKind.REJECTION)

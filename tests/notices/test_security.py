@@ -51,7 +51,7 @@ def test_payload_in_every_applicant_field_is_printed_as_text_and_never_fetched(
     verein.street, verein.city = f"Str. {PAYLOAD}"[:200], f"Ort {PAYLOAD}"[:100]
     verein.save()
     with django_capture_on_commit_callbacks(execute=True):
-        app = submitted(verein, code="projekte", grant="5000.00", costs="6000.00", title=f"Titel {PAYLOAD}"[:200])
+        app = submitted(verein, code="integrationsprojekte", grant="5000.00", costs="6000.00", title=f"Titel {PAYLOAD}"[:200])
     app.purpose = app.target_group = f"Zweck {PAYLOAD}"
     app.contact_name = f"Kontakt {PAYLOAD}"[:200]
     app.save()

@@ -70,7 +70,7 @@ def test_every_notice_kind_is_tagged_pdf_a_3a(giessen, people, django_capture_on
         amended(approved, people, year_amounts={approved.year: Decimal("42000.00")},
                 decision_reasons="Die Stelle wird erst ab März besetzt.")
     with django_capture_on_commit_callbacks(execute=True):
-        rejected = submitted(giessen, code="projekte", title="Abgelehntes Projekt")
+        rejected = submitted(giessen, code="integrationsprojekte", title="Abgelehntes Projekt")
     with django_capture_on_commit_callbacks(execute=True):
         decided(rejected, people, action="reject", reasons="Mittel ausgeschöpft.")
 

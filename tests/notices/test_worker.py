@@ -131,7 +131,7 @@ def test_real_worker_sends_exactly_once_survives_smtp_outage_and_duplicates(requ
     worker, _ = worker_start(smtp_port=port, media=Path(settings.MEDIA_ROOT), var=tmp_path / "var")
     try:
         # 1. submit → receipt, approve → exactly one approval mail with a valid PDF
-        app = submitted(giessen, title="Fallmanagement (Integration)")
+        app = submitted(giessen, title="Willkommenskultur (Integration)")
         decided(app, people, action="approve")
         approval = Notice.objects.get(application=app, kind=NoticeKind.APPROVAL)
         wait_for(lambda: status_of(approval.pk).status == NoticeStatus.SENT, what="approval sent")

@@ -57,8 +57,8 @@ def people(org):
 
 @pytest.fixture
 def funded(org):
-    """30,000 € approved for 2027 (fallmanagement), notice sent 60 days ago: final."""
-    return fund(application(organisation=org, code="fallmanagement", year=2027, grant="30000.00", costs="40000.00"), {2027: Decimal("30000.00")})
+    """30,000 € approved for 2027 (Integrations- und Teilhabeprojekte), notice sent 60 days ago: final."""
+    return fund(application(organisation=org, grant="30000.00", costs="40000.00"), {2027: Decimal("30000.00")})
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_runs_executed_in_parallel_book_once_and_never_deadlock(require_postgres
     from tests.factories import OrganisationFactory, application
     from tests.payments.conftest import IBAN, fund
 
-    apps = [fund(application(organisation=OrganisationFactory(iban=IBAN), code="fallmanagement", year=2027,
+    apps = [fund(application(organisation=OrganisationFactory(iban=IBAN), code="integrationsprojekte", year=2027,
                              grant="1000.00", costs="2000.00"), {2027: Decimal("1000.00")}) for _ in range(3)]
 
     def ordered(app, amount):

@@ -110,7 +110,7 @@ def test_enacted_year_requestable_from_two_months_before_its_start(centre, peopl
 
 
 def test_later_project_start_moves_the_earliest_request(org):
-    app = application(organisation=org, code="fallmanagement", year=2027, grant="1000.00", costs="2000.00")
+    app = application(organisation=org, code="integrationsprojekte", year=2027, grant="1000.00", costs="2000.00")
     app.period_start = datetime.date(2027, 5, 15)
     assert services.earliest_request_on(app, 2027) == datetime.date(2027, 3, 15)  # 15.5. − 2 months
     assert services.earliest_request_on(app, 2028) == datetime.date(2027, 11, 1)  # later year: from 1.1.

@@ -28,7 +28,7 @@ def run(funded, people, staffers, org):
     from tests.factories import member
 
     member(people["signatory"], other, Role.SIGNATORY)
-    second = fund(application(organisation=other, code="fallmanagement", year=2027, grant="100.00", costs="200.00"), {2027: D("100.00")})
+    second = fund(application(organisation=other, code="integrationsprojekte", year=2027, grant="100.00", costs="200.00"), {2027: D("100.00")})
     ids = []
     for app, amount in ((funded, "1000.00"), (funded, "2500.50"), (second, "0.01")):
         p = services.payment_request(application=app, user=people["signatory"], year=2027, amount=D(amount),

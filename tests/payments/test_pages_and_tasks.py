@@ -94,7 +94,7 @@ def test_spent_report_and_other_organisations_payment_404(funded, people, staffe
     assert f"{p.spend_by:%d.%m.%Y}" in page
     url = f"/portal/antraege/{funded.pk}/auszahlungen/{p.pk}/verwendet/"
     assert client_as(people["outsider"]).post(url).status_code == 404
-    other = fund(application(organisation=org, code="fallmanagement", year=2027, grant="10.00", costs="20.00"), {2027: D("10.00")})
+    other = fund(application(organisation=org, code="integrationsprojekte", year=2027, grant="10.00", costs="20.00"), {2027: D("10.00")})
     assert client_as(people["signatory"]).post(f"/portal/antraege/{other.pk}/auszahlungen/{p.pk}/verwendet/").status_code == 404
     assert client_as(people["signatory"]).post(url).status_code == 302
     p.refresh_from_db()
@@ -114,7 +114,7 @@ def test_page_queries_do_not_grow(funded, people, client_as, django_assert_max_n
 # --- tranches ---------------------------------------------------------------------------------------------------
 
 def test_tranches_fall_due_once_when_final(org, people, staffers):
-    app = fund(application(organisation=org, code="koordination", year=2026, grant="100000.00", costs="120000.00"),
+    app = fund(application(organisation=org, code="vielfaltszentren", year=2026, grant="100000.00", costs="120000.00"),
                {2026: D("60000.00"), 2027: D("40000.00")}, sent_days_ago=None)
     services.payment_plan_set(application=app, user=staffers["sachbearbeitung"], year=2027,
                               mode=PaymentMode.TRANCHES, tranches=4)

@@ -74,7 +74,7 @@ def test_organisation_without_valid_iban(funded, people, iban):
 
 
 def test_not_final_yet(org, people):
-    app = fund(application(organisation=org, code="fallmanagement", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=5)
+    app = fund(application(organisation=org, code="integrationsprojekte", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=5)
     final_on = approval_final_on(app)
     assert final_on is not None and final_on > datetime.date.today()
     with pytest.raises(services.PaymentError) as exc:
@@ -84,7 +84,7 @@ def test_not_final_yet(org, people):
 
 
 def test_not_sent_notice_is_not_final(org, people):
-    app = fund(application(organisation=org, code="fallmanagement", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=None)
+    app = fund(application(organisation=org, code="integrationsprojekte", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=None)
     assert approval_final_on(app) is None
     with pytest.raises(services.PaymentError):
         services.payment_request(application=app, user=people["signatory"], year=2027, amount=D("10.00"),
@@ -98,7 +98,7 @@ def test_finality_dates_of_the_decisions(org):
 
     from applications.models import Notice
 
-    app = fund(application(organisation=org, code="fallmanagement", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=None)
+    app = fund(application(organisation=org, code="integrationsprojekte", year=2027, grant="1000.00", costs="2000.00"), {2027: D("1000.00")}, sent_days_ago=None)
     Notice.objects.create(application=app, kind="approval", status="sent",
                           sent_at=timezone.make_aware(datetime.datetime(2027, 1, 10, 12, 0)))
     Notice.objects.create(application=app, kind="receipt", status="sent",  # other kinds do not count
@@ -128,7 +128,7 @@ def test_retention_held_back_until_released(funded, people, staffers):
 
 
 def test_multi_year_open_per_year(org, people):
-    app = fund(application(organisation=org, code="koordination", year=2026, grant="100000.00", costs="120000.00"),
+    app = fund(application(organisation=org, code="vielfaltszentren", year=2026, grant="100000.00", costs="120000.00"),
                {2026: D("60000.00"), 2027: D("40000.00")})
     figures = services.year_figures(app)
     assert [(y, f.approved) for y, f in figures.items()] == [(2026, D("60000.00")), (2027, D("40000.00"))]

@@ -84,7 +84,7 @@ def _run_of(count: int, staffers, *, amount="100.00"):
     """`count` ordered payments of `amount`, one per new funded application (1,000 € each), in one run."""
     ids = []
     for _ in range(count):
-        app = fund(application(organisation=OrganisationFactory(iban=IBAN), code="fallmanagement", year=2027,
+        app = fund(application(organisation=OrganisationFactory(iban=IBAN), code="integrationsprojekte", year=2027,
                                grant="1000.00", costs="2000.00"), {2027: D("1000.00")})
         ids.append(Payment.objects.create(application=app, year=2027, amount=D(amount), status=PaymentStatus.ORDERED,
                                           need_declared=True, iban=IBAN).pk)

@@ -25,7 +25,7 @@ def _peaks(run):
 
 def test_ten_thousand_payments_stream(seeded):
     for _ in range(20):
-        fund(application(organisation=OrganisationFactory(iban=IBAN), code="fallmanagement", year=2027, grant="300000.00", costs="300000.00"),
+        fund(application(organisation=OrganisationFactory(iban=IBAN), code="integrationsprojekte", year=2027, grant="300000.00", costs="300000.00"),
              {2027: Decimal("300000.00")})
     small = scale_seed_payments(count=2_000, seed=1)
     run = scale_seed_payments(count=10_000)

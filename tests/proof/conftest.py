@@ -14,7 +14,7 @@ from tests.payments.conftest import client_as, fund, org, people, staffers  # no
 D = Decimal
 
 
-def funded_app(organisation, *, code="fallmanagement", year=2027, grant="30000.00", costs="40000.00") -> Application:
+def funded_app(organisation, *, code="integrationsprojekte", year=2027, grant="30000.00", costs="40000.00") -> Application:
     """One-year approval: plan `costs` (one personnel line), own funds costs − grant, grant approved as asked."""
     return fund(application(organisation=organisation, code=code, year=year, grant=grant, costs=costs),
                 {year: D(grant)})

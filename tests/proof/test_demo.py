@@ -26,7 +26,7 @@ def test_demo_proofs(seeded, django_capture_on_commit_callbacks):
     assert services.is_overdue(overdue)
     assert set(ProofReminder.objects.filter(proof=overdue).values_list("kind", flat=True)) == {
         "before", "due", "overdue_1", "overdue_2"}
-    closed = ProofCheck.objects.get(proof__application__title="[Demo] WIR-Fallmanagement Landkreis Gießen 2026")
+    closed = ProofCheck.objects.get(proof__application__title="[Demo] Willkommenslotsen im Landkreis Gießen 2026")
     assert closed.outcome == CheckOutcome.CLOSED and closed.notice.kind == NoticeKind.PROOF_CHECK
     repayment = ProofCheck.objects.get(proof__application__title__contains="Bad Homburg")
     assert repayment.outcome == CheckOutcome.REPAYMENT and repayment.repayment > 0

@@ -1,16 +1,16 @@
 """A hand-computed programme year 2027 for the report tests.
 
-    A1  WIR-Fallmanagement, Landkreis Gießen (entity)   requested 50,000  approved 50,000, paid 20,000    10 days
-    A2  WIR-Fallmanagement, Frankfurt am Main (entity)  requested 50,000  partially 40,000, amended to 35,000
+    A1  Integrationsprojekte, Landkreis Gießen (entity) requested 50,000  approved 50,000, paid 20,000    10 days
+    A2  Integrationsprojekte, Frankfurt am Main (entity) requested 50,000 partially 40,000, amended to 35,000
                                                                            (release 5,000)                  20 days
     A3  Migrantenorganisationen, MO seated in Marburg   requested 10,200  approved, split 2027: 5,100 /
                                                                            2028: 5,100                      30 days
     A4  Integrationslotsen, free Träger seated in Kassel requested 5,000  rejected                          45 days
-    A5  WIR-Koordination, Landkreis Kassel (entity)     requested 50,000  submitted (pending)
-    A6  WIR-Fallmanagement, Landkreis Fulda (entity)    draft (not received)
+    A5  Laiendolmetscher, Landkreis Kassel (entity)     requested 50,000  submitted (pending)
+    A6  Integrationsprojekte, Landkreis Fulda (entity)  draft (not received)
 
 2027: committed 50,000 + 35,000 + 5,100 = 90,100; paid 20,000; received 5, decided 4, approved 3 (1 partially),
-rejected 1, pending 1, approval rate 75 %, median days 25 (FM 15, MO 30, lotsen 45).
+rejected 1, pending 1, approval rate 75 %, median days 25 (IP 15, MO 30, lotsen 45).
 2028: committed 5,100 (the second year of A3).
 Regierungsbezirke: Gießen (A1, A3) 55,100; Darmstadt (A2) 35,000; Kassel (A4, A5) 0.
 """
@@ -77,14 +77,14 @@ def figures(seeded):
     apps = {}
 
     a1 = _recommended(application(organisation=entity("Landkreis Gießen"), grant="50000.00", costs="68000.00"),
-                      "WIR-2027-FM-0001")
+                      "WIR-2027-IP-0001")
     services.application_decide(application=a1, user=bw, action="approve")
     budget_pay(rule=a1.rule, application=a1, amount=D("20000.00"), user=bw)
     _timed(a1, 10)
     apps["a1"] = a1
 
     a2 = _recommended(application(organisation=entity("Frankfurt am Main"), grant="50000.00", costs="68000.00"),
-                      "WIR-2027-FM-0002")
+                      "WIR-2027-IP-0002")
     partially_approve(a2, bw, "40000.00", "Stelle erst ab März besetzt.")
     # the applicant asks for less (Änderungsantrag): Sachbearbeitung recommends, Bewilligung decides
     from applications.decisions import amendment_decide, amendment_recommend, amendment_request_create
@@ -118,8 +118,11 @@ def figures(seeded):
     _timed(a4, 45)
     apps["a4"] = a4
 
-    a5 = application(organisation=entity("Landkreis Kassel"), code="koordination", grant="50000.00", costs="70000.00")
-    Application.objects.filter(pk=a5.pk).update(status=Status.SUBMITTED, submitted_at=BASE, file_number="WIR-2027-KO-0001")
+    # a pool of 5 interpreters in 5 languages, 2.500 assignments for 500 clients: cap 2.500 × 20 € = 50.000 €
+    a5 = application(organisation=entity("Landkreis Kassel"), code="laiendolmetscher", grant="50000.00",
+                     costs="70000.00", details={"languages": "Arabisch, Dari, Farsi, Türkisch, Ukrainisch",
+                                                "interpreters": 5, "clients": 500, "assignments": 2500})
+    Application.objects.filter(pk=a5.pk).update(status=Status.SUBMITTED, submitted_at=BASE, file_number="WIR-2027-LD-0001")
     apps["a5"] = a5
 
     apps["a6"] = application(organisation=entity("Landkreis Fulda"), grant="50000.00", costs="68000.00")

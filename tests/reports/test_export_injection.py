@@ -30,7 +30,7 @@ def test_neutralise_prefixes_every_formula_start(payload):
 
 
 def test_neutralise_leaves_ordinary_text_alone():
-    for text in ("Landkreis Gießen", "Verein Brücke e. V.", "", "WIR-2027-FM-0001", "1+1", "E-Mail"):
+    for text in ("Landkreis Gießen", "Verein Brücke e. V.", "", "WIR-2027-IP-0001", "1+1", "E-Mail"):
         assert neutralise(text) == text
 
 

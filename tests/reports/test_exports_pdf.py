@@ -29,7 +29,7 @@ def test_applications_csv_is_streamed_with_german_headers_and_filters(client, fi
     assert "Bewilligt (€)" in header and "Landkreis / Stadt" in header
     assert len(body) == 6  # drafts included: the export lists all applications of the filter
     by_number = {r[1]: dict(zip(header, r, strict=True)) for r in body}
-    a2 = by_number["WIR-2027-FM-0002"]
+    a2 = by_number["WIR-2027-IP-0002"]
     assert a2["Status"] == "Teilweise bewilligt" and a2["Bewilligt (€)"] == "35000,00"
     assert a2["Art der Organisation"] == "Kreisfreie Stadt"
     assert by_number["WIR-2027-MO-0001"]["Landkreis / Stadt"] == "Marburg"

@@ -33,14 +33,14 @@ def test_overview_totals_match_hand_computed_figures(figures):
     assert t.approval_rate == D("75.00")
     assert t.median_days == D("25.0")
     assert t.requested == D("50000") * 3 + D("10200") + D("5000")
-    assert t.allocation == sum((r.allocation for r in rule("fallmanagement").programme_year.rules.all()), D("0"))
+    assert t.allocation == sum((r.allocation for r in rule("integrationsprojekte").programme_year.rules.all()), D("0"))
     assert t.available == t.allocation - D("90100.00")
 
 
 def test_overview_per_line(figures):
     rows = _rows(programme_overview(ReportFilters(year=2027)))
-    fm, mo = rule("fallmanagement"), rule("migrantenorganisationen")
-    lotsen, ko = rule("lotsen"), rule("koordination")
+    fm, mo = rule("integrationsprojekte"), rule("migrantenorganisationen")
+    lotsen, ko = rule("lotsen"), rule("laiendolmetscher")
     r = rows[fm.line_id]
     assert (r.committed, r.paid, r.received, r.approved, r.partially, r.rejected) == (
         D("85000.00"), D("20000.00"), 2, 2, 1, 0)
@@ -136,7 +136,7 @@ def test_filters_by_kind_region_district_and_line(figures):
     marburg = District.objects.get(name="Marburg")
     by_district = programme_overview(ReportFilters(year=2027, district_id=marburg.pk)).total
     assert (by_district.received, by_district.committed) == (1, D("5100.00"))
-    fm = rule("fallmanagement")
+    fm = rule("integrationsprojekte")
     by_line = programme_overview(ReportFilters(year=2027, line_id=fm.line_id))
     assert [r.line_id for r in by_line.rows] == [fm.line_id]
     assert (by_line.total.received, by_line.total.committed) == (2, D("85000.00"))

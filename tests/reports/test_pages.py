@@ -83,7 +83,7 @@ def test_charts_are_inline_accessible_svg(client, figures, report_user):
     html = client.get("/berichte/?jahr=2027").content.decode()
     svg = html[html.index("<svg"):html.index("</svg>")]
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg and "aria-labelledby=" in svg
-    assert "WIR-Fallmanagement für Geflüchtete: Mittelansatz" in svg  # the figures are in the description
+    assert "Integrations- und Teilhabeprojekte: Mittelansatz" in svg  # the figures are in the description
     assert 'id="table-lines-2027"' in html  # and in the data table
     trend = client.get("/berichte/verlauf/").content.decode()
     assert trend.count("<svg") == 2 and "<polyline" in trend
@@ -99,13 +99,13 @@ def test_every_figure_link_opens_the_admin_changelist_with_the_right_rows(client
         for link in links:
             response = client.get(link)
             assert response.status_code == 200, link  # an unknown lookup would answer 400 or redirect with ?e=1
-    # The approved figure of Fallmanagement 2027 lists exactly its two funded applications.
+    # The approved figure of Integrations- und Teilhabeprojekte 2027 lists exactly its two funded applications.
     html = client.get("/berichte/?jahr=2027").content.decode()
-    fm = rule("fallmanagement")
+    fm = rule("integrationsprojekte")
     link = next(h.replace("&amp;", "&") for h in re.findall(r'href="(/admin/applications/application/[^"]*)"', html)
                 if f"rule__line__id__exact={fm.line_id}" in h and "status__in=approved" in h)
     changelist = client.get(link).context["cl"]
-    assert {a.file_number for a in changelist.queryset} == {"WIR-2027-FM-0001", "WIR-2027-FM-0002"}
+    assert {a.file_number for a in changelist.queryset} == {"WIR-2027-IP-0001", "WIR-2027-IP-0002"}
 
 
 def _grow(n: int, start: int = 0) -> None:

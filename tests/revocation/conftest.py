@@ -19,13 +19,13 @@ APPROVED_ON = datetime.date(2025, 1, 15)
 
 
 def approve_2025(org, *, grant="30000.00", paid: list[tuple[datetime.date, str]] = ()) -> Application:
-    app = fund(application(organisation=org, code="fallmanagement", year=2025, grant=grant, costs="40000.00"),
+    app = fund(application(organisation=org, code="vielfaltszentren", year=2025, grant=grant, costs="40000.00"),
                {2025: Decimal(grant)}, sent_days_ago=None)
     decided = timezone.make_aware(datetime.datetime.combine(APPROVED_ON, datetime.time(10)))
     Application.objects.filter(pk=app.pk).update(decided_at=decided)
     Notice.objects.create(application=app, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT, sent_at=decided,
                           amount=Decimal(grant), context={"date": APPROVED_ON.isoformat(), "kind": "approval"})
-    rule = LineRule.objects.get(line__code="fallmanagement", programme_year__year=2025)
+    rule = LineRule.objects.get(line__code="vielfaltszentren", programme_year__year=2025)
     for day, amount in paid:
         entry = budget.budget_pay(rule=rule, application=app, amount=Decimal(amount), user=None, reason="Test")
         Payment.objects.create(application=app, year=2025, amount=Decimal(amount), status=PaymentStatus.PAID,

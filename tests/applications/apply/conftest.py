@@ -5,7 +5,7 @@ import pytest
 
 from applications.models import Organisation, Role
 from funding.models import OrganisationKind
-from tests.factories import OrganisationFactory, UserFactory, member
+from tests.factories import OrganisationFactory, UserFactory, member, yearly_centre_round
 
 YEAR = 2027
 
@@ -63,7 +63,7 @@ def mo_user(mo):
 
 
 def form_data(*, year=YEAR, title="Testvorhaben", start=f"{YEAR}-01-01", end=f"{YEAR}-12-31", details=None,
-              costs=(("personnel", "Fallmanagerin 1,0 VZÄ", "68.000,00"),), income=None, action="save",
+              costs=(("personnel", "WIR-Koordinationskraft 1,0 VZÄ", "68.000,00"),), income=None, action="save",
               years=None):
     """POST data as the browser sends it for the application form."""
     data = {"title": title, "purpose": "Zweck und Konzeption", "target_group": "", "period_start": start,
@@ -88,5 +88,14 @@ def form_data(*, year=YEAR, title="Testvorhaben", start=f"{YEAR}-01-01", end=f"{
     return data
 
 
-FM_DETAILS = {"posts": "1,0", "pay_group": "S 12", "start_date": f"{YEAR}-01-01", "placed_with": ""}
-FM_INCOME = {"own_funds": "18.000,00", "requested_grant": "50.000,00"}
+# A WIR-Vielfaltszentrum with one Koordinationskraft: cap 1 × 60.000 € a year; 68.000 € costs = 8.000 € own funds
+# + 60.000 € grant.
+VZ_DETAILS = {"coordination_posts": "1,0", "pay_group": "E 11", "staff_post": "", "micro_projects": "",
+              "recipients": ""}
+VZ_INCOME = {"own_funds": "8.000,00", "requested_grant": "60.000,00"}
+
+
+@pytest.fixture
+def centre_round(seeded):
+    """The Vielfaltszentren in a yearly round of the open year (tests.factories.yearly_centre_round)."""
+    return yearly_centre_round(YEAR)

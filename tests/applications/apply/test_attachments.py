@@ -12,7 +12,7 @@ from applications.workflow import Status
 from tests.factories import application
 
 
-def upload(client, app, name, content, kind="job_description"):
+def upload(client, app, name, content, kind="concept"):
     return client.post(reverse("portal:application_attachments", args=[app.pk]),
                        {"kind": kind, "file": SimpleUploadedFile(name, content)})
 
@@ -32,7 +32,7 @@ def test_upload_list_download_delete(client, owner, entity):
     assert response.status_code == 302
     attachment = Attachment.objects.get(application=app)
     assert (attachment.kind, attachment.original_name, attachment.content_type) == (
-        "job_description", "stelle.pdf", "application/pdf")
+        "concept", "stelle.pdf", "application/pdf")
     assert "stelle.pdf" not in attachment.file.name  # stored under a random name
     page = client.get(reverse("portal:application_attachments", args=[app.pk]))
     assert "stelle.pdf" in page.content.decode() and "vorhanden" in page.content.decode()

@@ -22,11 +22,14 @@ OLD = 2019
 def history(entity):
     """Two old years with mixed outcomes and one application of the open year."""
     apps = {
-        "old_approved": application(organisation=entity, year=OLD, status=Status.APPROVED, title="Alt bewilligt",
+        # historic lines in the years they existed (Fallmanagement 2017–2020, Koordination 2014–2020)
+        "old_approved": application(organisation=entity, code="fallmanagement", year=OLD, status=Status.APPROVED,
+                                    title="Alt bewilligt",
                                     approved_amount=Decimal("40000.00"), file_number=f"WIR-{OLD}-FM-0001"),
         "old_rejected": application(organisation=entity, year=OLD, code="koordination", status=Status.REJECTED,
                                     title="Alt abgelehnt", grant="30000.00", costs="40000.00"),
-        "older": application(organisation=entity, year=OLD - 1, status=Status.WITHDRAWN, title="Ganz alt"),
+        "older": application(organisation=entity, code="fallmanagement", year=OLD - 1, status=Status.WITHDRAWN,
+                             title="Ganz alt"),
         "current": application(organisation=entity, year=YEAR, title="Aktueller Entwurf"),
     }
     return apps
@@ -97,7 +100,7 @@ def test_query_counts_do_not_grow_with_years(client, owner, entity, history):
     url = reverse("portal:dashboard")
     before = (_count(client, url), _count(client, url, {"jahr": OLD}))
     for year in range(2020, 2023):
-        for code in ("fallmanagement", "koordination"):
+        for code in ("projekte", "lotsen"):
             application(organisation=entity, code=code, year=year, status=Status.APPROVED,
                         approved_amount=Decimal("1000.00"))
     for code in ("koordination", "lotsen"):

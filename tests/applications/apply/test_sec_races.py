@@ -15,7 +15,7 @@ from applications.workflow import Status
 from funding.models import LineRule
 from tests.factories import application, attach_required, rule
 
-from .conftest import FM_DETAILS, FM_INCOME, form_data
+from .conftest import VZ_DETAILS, VZ_INCOME, form_data
 
 THREADS = 12
 
@@ -46,14 +46,14 @@ def _run_parallel(target, args_list):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_parallel_starts_create_one_draft(require_postgres, seeded, owner, entity):
-    assert connection.vendor == "postgresql" and rule("fallmanagement").one_per_organisation
-    url = reverse("portal:application_new", args=["fallmanagement"])
+def test_parallel_starts_create_one_draft(require_postgres, seeded, centre_round, owner, entity):
+    assert connection.vendor == "postgresql" and rule("vielfaltszentren").one_per_organisation
+    url = reverse("portal:application_new", args=["vielfaltszentren"])
 
     def start(n):
         c = Client()
         c.force_login(owner)
-        response = c.post(url, form_data(title=f"Versuch {n}", details=FM_DETAILS, income=FM_INCOME))
+        response = c.post(url, form_data(title=f"Versuch {n}", details=VZ_DETAILS, income=VZ_INCOME))
         if response.status_code == 302:
             return "created"
         html = response.content.decode()
@@ -66,14 +66,15 @@ def test_parallel_starts_create_one_draft(require_postgres, seeded, owner, entit
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_parallel_submits_of_several_drafts_submit_one(require_postgres, seeded, owner, entity, monkeypatch):
+def test_parallel_submits_of_several_drafts_submit_one(require_postgres, seeded, centre_round, owner, entity,
+                                                      monkeypatch):
     from applications.notices.tasks import notice_render
 
     monkeypatch.setattr(notice_render, "delay", lambda *args, **kwargs: None)
     # Drafts that exist side by side (e.g. started before the line became one-per-organisation).
     drafts = []
     for _ in range(THREADS):
-        app = application(organisation=entity, user=owner)
+        app = application(organisation=entity, user=owner, code="vielfaltszentren", grant="60000.00")
         attach_required(app, owner)
         drafts.append(app)
     assert LineRule.objects.get(pk=drafts[0].rule_id).one_per_organisation
@@ -96,8 +97,7 @@ def test_parallel_submits_of_several_drafts_submit_one(require_postgres, seeded,
 
 @pytest.mark.django_db
 def test_follow_up_of_a_draft_ending_9999_is_not_a_500(client, owner, entity):
-    old = application(organisation=entity, year=2026, title="Fallmanagement 2026",
-                      details={"posts": "1.0", "pay_group": "S 12", "start_date": "9999-12-31"})
+    old = application(organisation=entity, year=2026, title="Projekt 2026")
     Application.objects.filter(pk=old.pk).update(period_end=datetime.date(9999, 12, 31))
     client.force_login(owner)
     client.raise_request_exception = False
@@ -105,13 +105,12 @@ def test_follow_up_of_a_draft_ending_9999_is_not_a_500(client, owner, entity):
     assert response.status_code == 302
     new = Application.objects.exclude(pk=old.pk).get()
     assert new.period_end is None and new.period_start == datetime.date(2027, 1, 1)
-    assert "start_date" not in new.details
 
 
 @pytest.mark.django_db
 def test_a_second_follow_up_post_opens_the_first_instead_of_a_duplicate(client, owner, entity):
-    LineRule.objects.filter(line__code="fallmanagement").update(one_per_organisation=False)
-    old = application(organisation=entity, year=2026, status=Status.APPROVED, file_number="WIR-2026-FM-0009")
+    assert not rule("integrationsprojekte", 2027).one_per_organisation
+    old = application(organisation=entity, year=2026, status=Status.APPROVED, file_number="WIR-2026-IP-0009")
     client.force_login(owner)
     url = reverse("portal:application_follow_up", args=[old.pk])
     first = client.post(url)

@@ -43,7 +43,7 @@ def test_signatory_submits(client, owner, complete, django_capture_on_commit_cal
     assert response.status_code == 302 and response["Location"] == reverse("portal:application_detail",
                                                                           args=[complete.pk])
     complete.refresh_from_db()
-    assert complete.status == Status.SUBMITTED and complete.file_number == f"WIR-{YEAR}-FM-0001"
+    assert complete.status == Status.SUBMITTED and complete.file_number == f"WIR-{YEAR}-IP-0001"
     assert complete.submitted_at is not None and complete.submitted_by == owner
     assert Notice.objects.filter(application=complete, kind=NoticeKind.RECEIPT).count() == 1
     assert len(callbacks) >= 1  # the receipt notice is queued (rendered and e-mailed) after commit
@@ -56,7 +56,7 @@ def test_double_submit_creates_one_submission(client, owner, complete):
     second = client.post(submit_url(complete), DECLARATION_POST)  # double click / second tab
     assert first.status_code == second.status_code == 302
     complete.refresh_from_db()
-    assert complete.file_number == f"WIR-{YEAR}-FM-0001"
+    assert complete.file_number == f"WIR-{YEAR}-IP-0001"
     assert Event.objects.filter(application=complete, action="submit").count() == 1
     assert Notice.objects.filter(application=complete, kind=NoticeKind.RECEIPT).count() == 1
 
@@ -125,7 +125,7 @@ def test_incomplete_is_not_submitted(client, owner, entity):
     app = application(organisation=entity)  # no attachments
     client.force_login(owner)
     response = client.post(submit_url(app), DECLARATION_POST, follow=True)
-    assert "Stellenbeschreibung" in response.content.decode()
+    assert "Konzeption" in response.content.decode()
     app.refresh_from_db()
     assert app.status == Status.DRAFT and app.file_number is None
 
@@ -155,7 +155,7 @@ def test_status_page_timeline_messages_changes_requested_resubmit(client, owner,
     assert edit.status_code == 200
     response = client.post(submit_url(complete), DECLARATION_POST)
     complete.refresh_from_db()
-    assert complete.status == Status.RESUBMITTED and complete.file_number == f"WIR-{YEAR}-FM-0001"
+    assert complete.status == Status.RESUBMITTED and complete.file_number == f"WIR-{YEAR}-IP-0001"
 
 
 def test_withdraw_needs_confirmation_and_signatory(client, owner, colleague, complete):
@@ -220,17 +220,17 @@ def _pdf_text(data: bytes) -> str:
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
-def test_follow_up_copies_last_year(client, owner, entity):
-    old = application(organisation=entity, year=2026, status=Status.APPROVED, file_number="WIR-2026-FM-0009",
-                      title="Fallmanagement 2026",
-                      details={"posts": "1.0", "pay_group": "S 12", "start_date": "2026-01-01"})
+def test_follow_up_copies_last_year(client, owner, entity, centre_round):
+    # a line with one application per entity and year (the Vielfaltszentren in a yearly round, see centre_round)
+    old = application(organisation=entity, code="vielfaltszentren", year=2026, status=Status.APPROVED,
+                      file_number="WIR-2026-VZ-0009", title="Vielfaltszentrum 2026", grant="50000.00")
     attach_required(old, owner)
     client.force_login(owner)
     response = client.post(reverse("portal:application_follow_up", args=[old.pk]))
     new = Application.objects.exclude(pk=old.pk).get()
     assert response["Location"] == reverse("portal:application_edit", args=[new.pk])
     assert (new.previous, new.status, new.file_number, new.year) == (old, Status.DRAFT, None, 2027)
-    assert new.title == "Fallmanagement 2027" and new.details["start_date"] == "2027-01-01"
+    assert new.title == "Vielfaltszentrum 2027" and new.details == old.details
     assert (new.period_start, new.period_end) == (datetime.date(2027, 1, 1), datetime.date(2027, 12, 31))
     assert [(p.year, p.requested_grant, p.approved_grant) for p in new.plan_years.all()] == [
         (2027, Decimal("50000.00"), None)]
@@ -271,7 +271,7 @@ def test_other_organisations_application_is_404(client, outsider, entity, name, 
 def test_anonymous_redirected_to_login(client, entity):
     app = application(organisation=entity)
     for url in [reverse("portal:dashboard"), reverse("portal:application_detail", args=[app.pk]),
-                reverse("portal:application_new", args=["fallmanagement"])]:
+                reverse("portal:application_new", args=["integrationsprojekte"])]:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -286,12 +286,12 @@ def _count(client, url) -> int:
 
 def test_dashboard_query_count_fixed(client, owner, entity):
     client.force_login(owner)
-    application(organisation=entity, code="koordination")
+    application(organisation=entity, code="lotsen")
     url = reverse("portal:dashboard")
     client.get(url)
     few = _count(client, url)
     for year in (2026, 2025, 2024, 2023):
-        for code in ("fallmanagement", "koordination", "lotsen"):
+        for code in ("vielfaltszentren", "migrantenorganisationen", "lotsen"):
             app = application(organisation=entity, code=code, year=year, status=Status.APPROVED)
             Notice.objects.create(application=app, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT, pdf="n.pdf")
     many = _count(client, url)
@@ -320,8 +320,8 @@ def test_status_and_edit_page_query_count_fixed(client, owner, entity):
 
 
 def test_dashboard_attention_box(client, owner, entity):
-    changes = application(organisation=entity, code="koordination", status=Status.CHANGES_REQUESTED,
-                          title="Koordination mit Nachforderung")
+    changes = application(organisation=entity, code="lotsen", status=Status.CHANGES_REQUESTED,
+                          title="Lotsen mit Nachforderung")
     decided = application(organisation=entity, year=2026, status=Status.APPROVED, title="Bewilligt 2026")
     notice = Notice.objects.create(application=decided, kind=NoticeKind.APPROVAL, status=NoticeStatus.SENT,
                                    pdf="n.pdf")

@@ -43,7 +43,7 @@ def staff_urls(app_pk: int) -> list[str]:
 
 @pytest.fixture
 def submitted_app(seeded):
-    app = application(organisation=OrganisationFactory(kind="landkreis"), code="fallmanagement")
+    app = application(organisation=OrganisationFactory(kind="landkreis"), code="integrationsprojekte")
     attach_required(app)
     from django.utils import timezone
 

@@ -830,7 +830,7 @@ def approvals_benchmark(*, threads: int = 20, stdout=None) -> dict:
     reviewer = user_model.objects.filter(username=REVIEWER_EMAIL).first()
     if approver is None or reviewer is None:
         return {"skipped": "bench staff users missing: run seed_scale first"}
-    rules = list(LineRule.objects.select_related("line", "programme_year").filter(line__code="projekte")
+    rules = list(LineRule.objects.select_related("line", "programme_year").filter(line__code="integrationsprojekte")
                  .order_by("-programme_year__year"))
     rule = max(rules, key=lambda r: budget_figures(rule=r).available, default=None)
     available = budget_figures(rule=rule).available if rule else Decimal("0")
