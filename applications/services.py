@@ -486,12 +486,11 @@ def application_decide(*, application: Application, user, action: str, amount: D
         application.decision_reasons = reasons.strip()
         application.decided_at, application.decided_by = timezone.now(), user
         application.save(update_fields=["approved_amount", "decision_reasons", "decided_at", "decided_by", "updated_at"])
-        notice_create(application=application, kind=NoticeKind.APPROVAL, user=user, amount=amount, reasons=reasons)
-        # The budget last: the line's rule rows stay locked from here to the commit, so every other write of the
-        # decision (plan, status, events, the notice and its context) happens before parallel approvals of the same
-        # line have to wait (issue 18: 20 concurrent approvals). A refusal rolls all of it back. Each year's tranche
-        # against its allocation or, before the year's budget is enacted, its VE; all or none, rules locked in the
-        # one order (funding.services, LOCK ORDER). The notice's context therefore never reads the ledger.
+        # The budget late: the line's rule rows stay locked from here to the commit, so the other writes of the
+        # decision (plan, status, events) happen before parallel approvals of the same line have to wait (issue 18:
+        # 20 concurrent approvals). A refusal rolls all of it back. Each year's tranche against its allocation or,
+        # before the year's budget is enacted, its VE; all or none, rules locked in the one order (funding.services,
+        # LOCK ORDER). The notice comes after the booking: its context names the years booked against the VE.
         try:
             budget.budget_commit_years(line=application.rule.line, application=application,
                                        amounts={p.year: p.amount for p in parts}, user=user,
@@ -501,6 +500,7 @@ def application_decide(*, application: Application, user, action: str, amount: D
         for part in parts:
             event_record(application=application, user=user, action="budget_commit", amount=part.amount,
                          reason=f"Mittelbindung {part.year}", visible_to_applicant=False)
+        notice_create(application=application, kind=NoticeKind.APPROVAL, user=user, amount=amount, reasons=reasons)
         return application
 
 

@@ -20,7 +20,7 @@ def test_demo_revocations(seeded, django_capture_on_commit_callbacks):
         seed_demo()
     demo = Revocation.objects.filter(application__title__startswith="[Demo]")
     assert demo.filter(status=RevocationStatus.HEARING, hearing_notice__isnull=False).count() == 1
-    partial = demo.get(application__file_number="WIR-2025-FM-9002")
+    partial = demo.get(application__title="[Demo] WIR-Vielfaltszentrum Landkreis Gießen 2025")
     assert partial.status == RevocationStatus.DECIDED and partial.refund_total == D("8000.00")
     assert partial.claim.status == ClaimStatus.OPEN and partial.claim.interest_from is not None
     closed = RefundClaim.objects.get(application__file_number="WIR-2025-MO-9003")
