@@ -970,6 +970,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", default=None, help="output file (default var/benchmark.json)")
         parser.add_argument("--repeat", type=int, default=5, help="in-process requests per page for '1 req ms'")
         parser.add_argument("--only", default="", help="comma-separated page keys to measure (default: all)")
+        parser.add_argument("--sample", type=int, default=0,
+                            help="measure only every n-th discovered admin and applicant page (plus the named key "
+                                 "pages): a quick pass; 0 = all")
         parser.add_argument("--skip-approvals", action="store_true")
         parser.add_argument("--skip-notices", action="store_true")
         parser.add_argument("--skip-proof-reminders", action="store_true",
@@ -1015,6 +1018,10 @@ class Command(BaseCommand):
                           f"{report['loadavg_start'][0]:.2f} ({os.cpu_count()} CPUs)")
         discovery = Discovery(self.stdout)
         pages = [p for p in discovery.pages() if not only or p.key in only or p.key == "bare"]
+        if o["sample"] > 1:  # every n-th discovered page, the named key pages always
+            discovered = [p for p in pages if p.key.startswith(("admin:", "portal:"))]
+            keep = {id(p) for p in discovered[::o["sample"]]}
+            pages = [p for p in pages if not p.key.startswith(("admin:", "portal:")) or id(p) in keep]
         if o["skip_exports"]:
             pages = [p for p in pages if not p.download]
         # SQL queries of one request, in-process (same settings and database).
