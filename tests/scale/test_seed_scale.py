@@ -149,3 +149,17 @@ def test_multi_year_approvals_book_later_years_on_the_commitment_authority(scale
     assert not LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT, rule__programme_year__budget_enacted=False).exists()
     assert not Application.objects.filter(rule__programme_year__budget_enacted=False).exists()
     assert not Application.objects.filter(rule__line__code="vielfaltszentren", rule__programme_year__year=2027).exists()
+
+
+def test_seed_scale_gives_the_revocation_pages_data_by_default(seeded):
+    """The benchmark's revocation pages measure real rows: seed_scale opens applications / 500 proceedings unless told
+    otherwise (1,000 applications -> 2)."""
+    import io
+
+    from django.core.management import call_command
+
+    from applications.models import Revocation
+
+    call_command("seed_scale", applications=1000, organisations=40, seed=31, owner_applications=10, verbosity=0,
+                 stdout=io.StringIO())
+    assert Revocation.objects.count() == 2

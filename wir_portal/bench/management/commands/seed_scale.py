@@ -26,13 +26,14 @@ class Command(BaseCommand):
                                  "(0: none); the bench owner's newest funded application gets 2,000 Belege")
         parser.add_argument("--payments", type=int, default=0,
                             help="also create this many ordered payments in one payment run (SEPA/CSV export benchmark)")
-        parser.add_argument("--revocations", type=int, default=0,
-                            help="also create this many revocation proceedings (with claims) over funded applications")
+        parser.add_argument("--revocations", type=int, default=None,
+                            help="revocation proceedings (with claims) over funded applications, for the benchmark's "
+                                 "revocation pages (default: applications / 500; 0: none)")
         parser.add_argument("--payment-requests", type=int, default=None,
                             help="payments in every open state for the payment pages (default: applications / 20)")
 
     def handle(self, *args, applications, organisations, seed, owner_applications, payments=0, proofs=0.2,
-               revocations=0, payment_requests=None, **options):
+               revocations=None, payment_requests=None, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_scale is refused in production mode (WIR_PRODUCTION=true).")
         if applications < 1 or organisations < 1:
@@ -74,7 +75,8 @@ class Command(BaseCommand):
 
             run = scale_seed_payments(count=payments, seed=seed)
             self.stdout.write(f"  Zahllauf {run.number}: {run.count} angeordnete Auszahlungen, {run.total} €")
-        if revocations:
+        revocations = applications // 500 if revocations is None else revocations
+        if revocations > 0:
             from wir_portal.bench.scale import scale_seed_revocations
 
             created = scale_seed_revocations(count=revocations, seed=seed)
