@@ -582,7 +582,7 @@ def spending_overview(application: Application, *, today: datetime.date | None =
                 f"Kostenposition {line.label}: {format_eur(line.spent)} ausgegeben, bewilligt {format_eur(line.approved)} "
                 f"– mehr als {tol} % über dem Ansatz. Ohne vorherige Zustimmung (Änderungsantrag) ist eine "
                 f"Überschreitung nur bis {tol} % zulässig, soweit sie durch Einsparungen bei anderen Positionen "
-                "ausgeglichen wird (Nr. 1.2 ANBest-P).")
+                "ausgeglichen wird (Nr. 1.2 ANBest-P / ANBest-GK).")
     for year, row in by_year.items():
         if row["spent"] > row["approved"]:
             warnings.append(f"{year}: Die Ausgaben ({format_eur(row['spent'])}) übersteigen die zuwendungsfähigen "
