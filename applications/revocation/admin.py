@@ -202,44 +202,39 @@ class RevocationAdmin(admin.ModelAdmin):
             return None
         return self._revocation(request, pk)
 
-    def hearing_view(self, request, pk: int):
+    def _form_step(self, request, pk: int, *, action: str, form_class, form_key: str, call, done: str):
+        """One step of the proceeding from a form on the detail page: POST only, the action's permission, the
+        service call (its refusal at the field), then back to the detail page — or the page again with the form."""
         rv = self._post(request, pk)
         if rv is None:
             return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        if not services.may(request.user, "revocation_hearing"):
+        if not services.may(request.user, action):
             raise PermissionDenied
-        form = HearingForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             try:
-                services.hearing_send(revocation=rv, user=request.user, deadline=form.cleaned_data["deadline"])
+                call(rv, form.cleaned_data)
             except services.RevocationError as exc:
                 _add_field_error(form, exc)
             else:
-                self.message_user(request, "Das Anhörungsschreiben wird erstellt und versandt.", messages.SUCCESS)
+                self.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        return self._detail(request, rv, hearing_form=form, status=400)
+        return self._detail(request, rv, **{form_key: form}, status=400)
+
+    def hearing_view(self, request, pk: int):
+        return self._form_step(
+            request, pk, action="revocation_hearing", form_class=HearingForm, form_key="hearing_form",
+            call=lambda rv, data: services.hearing_send(revocation=rv, user=request.user, deadline=data["deadline"]),
+            done="Das Anhörungsschreiben wird erstellt und versandt.")
 
     def prepare_view(self, request, pk: int):
-        rv = self._post(request, pk)
-        if rv is None:
-            return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        if not services.may(request.user, "revocation_prepare"):
-            raise PermissionDenied
-        form = PrepareForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.revocation_prepare(
-                    revocation=rv, user=request.user, outcome=data["outcome"], considerations=data["considerations"],
-                    answer_assessment=data["answer_assessment"], interest_waived=data["interest_waived"],
-                    interest_waiver_reason=data["interest_waiver_reason"])
-            except services.RevocationError as exc:
-                _add_field_error(form, exc)
-            else:
-                self.message_user(request, "Die Entscheidung ist vorbereitet; entscheiden muss eine andere Person "
-                                           "der Bewilligung.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        return self._detail(request, rv, prepare_form=form, status=400)
+        return self._form_step(
+            request, pk, action="revocation_prepare", form_class=PrepareForm, form_key="prepare_form",
+            call=lambda rv, data: services.revocation_prepare(
+                revocation=rv, user=request.user, outcome=data["outcome"], considerations=data["considerations"],
+                answer_assessment=data["answer_assessment"], interest_waived=data["interest_waived"],
+                interest_waiver_reason=data["interest_waiver_reason"]),
+            done="Die Entscheidung ist vorbereitet; entscheiden muss eine andere Person der Bewilligung.")
 
     def decide_view(self, request, pk: int):
         rv = self._post(request, pk)
@@ -259,22 +254,11 @@ class RevocationAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
 
     def send_back_view(self, request, pk: int):
-        rv = self._post(request, pk)
-        if rv is None:
-            return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        if not services.may(request.user, "revocation_decide"):
-            raise PermissionDenied
-        form = SendBackForm(request.POST)
-        if form.is_valid():
-            try:
-                services.revocation_send_back(revocation=rv, user=request.user, reason=form.cleaned_data["reason"])
-            except services.RevocationError as exc:
-                _add_field_error(form, exc)
-            else:
-                self.message_user(request, "Die Entscheidung ist an die Sachbearbeitung zurückgegeben.",
-                                  messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:applications_revocation_change", args=[pk]))
-        return self._detail(request, rv, send_back_form=form, status=400)
+        return self._form_step(
+            request, pk, action="revocation_decide", form_class=SendBackForm, form_key="send_back_form",
+            call=lambda rv, data: services.revocation_send_back(revocation=rv, user=request.user,
+                                                               reason=data["reason"]),
+            done="Die Entscheidung ist an die Sachbearbeitung zurückgegeben.")
 
     def document_view(self, request, pk: int, doc_pk: int):
         rv = self._revocation(request, pk)
