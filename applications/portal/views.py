@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from applications import pdf_jobs, rules, selectors, services
+from applications import decision_rules, pdf_jobs, rules, selectors, services
 from applications.models import Application, Event, Message, Notice, NoticeKind, NoticeStatus
 from applications.portal.forms import (
     ApplicationForm,
@@ -240,6 +240,7 @@ def dashboard(request):
         )
         for notice in notices:
             attention.append({"kind": "notice", "notice": notice, "application": notice.application,
+                              "is_letter": notice.kind in decision_rules.LETTER_KINDS,  # receipt, hearing: "Schreiben"
                               "text": f"{notice.get_kind_display()} zu „{notice.application.title}“ vom "
                                       f"{timezone.localtime(notice.created_at):%d.%m.%Y}"})
     return render(request, "portal/dashboard.html", {

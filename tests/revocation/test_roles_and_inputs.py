@@ -288,3 +288,21 @@ def test_open_form_prefilled_from_the_proof_of_use_check(funded, staffers, clien
     body = client_as(staffers["sachbearbeitung"]).get(url).content.decode()
     assert 'value="4.500,00"' in body and "Prüfvermerk VN 2025 vom 03.03.2026" in body
     assert '<option value="proof_result" selected>' in body
+
+
+def test_dashboard_calls_a_hearing_a_letter_not_a_decision(org, people, staffers, client_as):
+    """The hearing (like a receipt) is a letter: the dashboard's badge says "Schreiben", never "Bescheid"."""
+    from django.core.files.base import ContentFile
+    from django.urls import reverse
+
+    from applications.models import Notice, NoticeKind, NoticeStatus
+
+    app = _proceedings(org, people, 1)[0]
+    for kind in (NoticeKind.HEARING, NoticeKind.APPROVAL):
+        notice = Notice.objects.create(application=app, kind=kind, status=NoticeStatus.SENT, number=f"T/{kind}")
+        notice.pdf.save(f"{kind}.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    html = client_as(people["signatory"]).get(reverse("portal:dashboard")).content.decode()
+    item = html.split("Anhörung (§ 28 HVwVfG) zu")[0].rsplit("<li", 1)[1]
+    assert "Schreiben</span>" in item and "Bescheid</span>" not in item
+    decision = html.split("Zuwendungsbescheid zu")[0].rsplit("<li", 1)[1]
+    assert "Bescheid</span>" in decision  # a decision keeps its badge
